@@ -1,0 +1,87 @@
+// Runs the test suite with Node's built-in runner. Unit tests need nothing; integration and
+// e2e tests get one test cluster for the whole run (started here, torn down at the end, even
+// on failure) and the built bundles.
+//
+//   npm test                 all suites
+//   npm test -- unit         one suite (unit | integration | e2e)
+//   npm test -- path.test.ts specific files (cluster started if they are not unit tests)
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SUITES = ['unit', 'integration', 'e2e'] as const;
+type Suite = (typeof SUITES)[number];
+
+function findTests(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) {
+      if (name !== 'tmp' && name !== 'artifacts' && name !== 'node_modules') out.push(...findTests(p));
+    } else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+function runNodeTests(files: string[], concurrency: number): Promise<number> {
+  if (files.length === 0) return Promise.resolve(0);
+  const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: process.env });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const explicitFiles = argv.filter((a) => a.endsWith('.ts')).map((f) => path.resolve(f));
+  const suites: Suite[] = argv.filter((a): a is Suite => (SUITES as readonly string[]).includes(a));
+  const chosen: Suite[] = explicitFiles.length ? [] : suites.length ? suites : [...SUITES];
+
+  const unitFiles = chosen.includes('unit') ? findTests(path.join(root, 'test/unit')) : [];
+  const clusterFiles = [
+    ...(chosen.includes('integration') ? findTests(path.join(root, 'test/integration')) : []),
+    ...(chosen.includes('e2e') ? findTests(path.join(root, 'test/e2e')) : []),
+    ...explicitFiles,
+  ];
+
+  let failed = 0;
+  if (unitFiles.length) failed += await runNodeTests(unitFiles, 2);
+  if (clusterFiles.length === 0) return failed;
+
+  // The worker bundle is what the test cluster's image map runs, as the image would.
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) return 1;
+
+  const needsCluster = clusterFiles.some((f) => !f.includes(`${path.sep}unit${path.sep}`));
+  type ClusterModule = {
+    up(opts?: object): Promise<{ kubeconfig: string; limitedKubeconfig?: string }>;
+    down(): Promise<void>;
+  };
+  let cluster: ClusterModule | undefined;
+  if (needsCluster && !process.env.RETINA_TEST_KUBECONFIG && existsSync(path.join(root, 'test/cluster/cluster.ts'))) {
+    // Imported by URL: the cluster module is optional for unit-only checkouts.
+    cluster = (await import(pathToFileURL(path.join(root, 'test/cluster/cluster.ts')).href)) as ClusterModule;
+    const info = await cluster.up({});
+    process.env.RETINA_TEST_KUBECONFIG = info.kubeconfig;
+    if (info.limitedKubeconfig) process.env.RETINA_TEST_LIMITED_KUBECONFIG = info.limitedKubeconfig;
+  }
+  try {
+    // One at a time: tests share one small cluster and two cores; parallel runs make timing flaky.
+    failed += await runNodeTests(clusterFiles, 1);
+  } finally {
+    if (cluster && !process.env.RETINA_KEEP_CLUSTER) await cluster.down();
+  }
+  return failed;
+}
+
+main().then(
+  (code) => process.exit(code ? 1 : 0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);

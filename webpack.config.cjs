@@ -1,0 +1,62 @@
+// Two bundles from one repo: the extension (runs in VS Code's extension host) and the capture
+// worker (runs in the Job pod on each node). Both share src/contract.
+const path = require('node:path');
+
+const common = (env, argv) => ({
+  target: 'node20',
+  mode: argv.mode ?? 'production',
+  devtool: argv.mode === 'development' ? 'source-map' : false,
+  resolve: {
+    extensions: ['.ts', '.js'],
+    // Sources import './x.js' (NodeNext style); resolve those to the .ts files.
+    extensionAlias: { '.js': ['.ts', '.js'] },
+  },
+  module: {
+    rules: [
+      {
+        test: /\.ts$/,
+        exclude: /node_modules/,
+        use: {
+          loader: 'ts-loader',
+          options: {
+            transpileOnly: true,
+            compilerOptions: {
+              noEmit: false,
+              module: 'ESNext',
+              moduleResolution: 'Bundler',
+              sourceMap: argv.mode === 'development',
+            },
+          },
+        },
+      },
+    ],
+  },
+  // Optional native speedups of the ws package that the Kubernetes client pulls in.
+  externals: { bufferutil: 'commonjs bufferutil', 'utf-8-validate': 'commonjs utf-8-validate' },
+  performance: { hints: false },
+  stats: 'errors-warnings',
+});
+
+module.exports = (env, argv) => [
+  {
+    ...common(env, argv),
+    name: 'extension',
+    entry: { extension: './src/extension.ts' },
+    output: {
+      path: path.resolve(__dirname, 'dist'),
+      filename: '[name].cjs',
+      chunkFilename: 'chunks/[name].cjs',
+      library: { type: 'commonjs2' },
+      clean: false,
+    },
+    externals: { ...common(env, argv).externals, vscode: 'commonjs vscode' },
+  },
+  {
+    ...common(env, argv),
+    name: 'worker',
+    entry: { worker: './worker/src/main.ts' },
+    output: { path: path.resolve(__dirname, 'dist'), filename: '[name].cjs', library: { type: 'commonjs2' } },
+    // cap is a native addon: it is installed next to the bundle (node_modules/cap), never bundled.
+    externals: { ...common(env, argv).externals, cap: 'commonjs cap' },
+  },
+];
