@@ -1,0 +1,497 @@
+// Safe, streaming unpack of a capture archive (`<capture>-<node>-<ts>UTC.tar.gz`).
+//
+// tar's own Unpack is safe against escapes by default (see field-notes), but it skips bad
+// entries with a warning and creates links, devices and whatever else the archive asks for.
+// Here tar is only the *parser* (headers, PAX, GNU long names): every entry goes through an
+// allow-list (regular files and directories), path rules and size caps, and the bytes are
+// written by this module into a fresh private folder with O_EXCL|O_NOFOLLOW, hashed on the
+// way. Any rejected entry fails the whole unpack and removes the partial folder.
+import { createHash, type Hash } from 'node:crypto';
+import { constants as fsc, createReadStream, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { Transform, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { CaptureManifest, ManifestFile } from '../contract/index.js';
+
+export interface UnpackLimits {
+  /** Entries of any kind (directories included). */
+  maxEntries: number;
+  /** Size of one file, as declared and as read. */
+  maxEntryBytes: number;
+  /** Sum of all file sizes. */
+  maxTotalBytes: number;
+  /** Path components of one entry (`a/b/c` has depth 3). */
+  maxDepth: number;
+  /** manifest.json is parsed in memory: keep it small. */
+  maxManifestBytes: number;
+}
+
+export const DEFAULT_UNPACK_LIMITS: Readonly<UnpackLimits> = Object.freeze({
+  maxEntries: 10_000,
+  maxEntryBytes: 4 * 1024 ** 3,
+  maxTotalBytes: 16 * 1024 ** 3,
+  maxDepth: 16,
+  maxManifestBytes: 8 * 1024 ** 2,
+});
+
+export interface UnpackedFile {
+  /** Relative, `/`-separated. */
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface UnpackResult {
+  /** The fresh private folder (mode 0700) holding the archive's contents. */
+  dir: string;
+  files: UnpackedFile[];
+  /** Parsed manifest.json when the archive has one; its checksums were verified. */
+  manifest?: CaptureManifest;
+}
+
+export interface UnpackOptions {
+  /** Name prefix of the folder created inside targetParent (default `unpack-`). */
+  prefix?: string;
+  /** Compressed (input) bytes consumed so far. */
+  onProgress?: (inputBytes: number) => void;
+}
+
+/** An archive that breaks a rule. `entry` is the path as the archive names it. */
+export class UnpackError extends Error {
+  constructor(
+    readonly entry: string | undefined,
+    readonly rule: string,
+  ) {
+    super(entry === undefined ? `archive rejected: ${rule}` : `archive entry ${entry}: ${rule}`);
+    this.name = 'UnpackError';
+  }
+}
+
+const MANIFEST = 'manifest.json';
+const WINDOWS = process.platform === 'win32';
+const CASE_INSENSITIVE = WINDOWS || process.platform === 'darwin';
+// Windows: reserved characters (':' would also open an alternate data stream) and device names.
+const WIN_BAD_CHARS = /[<>:"|?*]/;
+const WIN_DEVICE = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f]/;
+const O_NOFOLLOW = fsc.O_NOFOLLOW ?? 0;
+
+/**
+ * Checks an entry's path and returns its normalised components. Throws UnpackError naming
+ * the entry and the rule it breaks.
+ */
+export function checkEntryPath(raw: string, maxDepth: number): string[] {
+  if (raw.includes('\\')) throw new UnpackError(raw, 'path contains a backslash');
+  if (CONTROL.test(raw)) throw new UnpackError(raw, 'path contains control characters');
+  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) throw new UnpackError(raw, 'absolute path');
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new UnpackError(raw, 'path escapes the target folder');
+  if (parts.length > maxDepth) throw new UnpackError(raw, `path is deeper than ${maxDepth} levels`);
+  if (WINDOWS) {
+    for (const p of parts) {
+      if (WIN_BAD_CHARS.test(p) || WIN_DEVICE.test(p) || /[. ]$/.test(p)) {
+        throw new UnpackError(raw, 'path is not a valid Windows file name');
+      }
+    }
+  }
+  return parts;
+}
+
+type Source = Readable | string;
+
+interface ParsedEntry {
+  type: string;
+  path: string;
+  size: number;
+  on(ev: 'data', fn: (c: Buffer) => void): unknown;
+  on(ev: 'end', fn: () => void): unknown;
+  resume(): unknown;
+}
+
+/**
+ * Streams a (gzipped or plain) tar archive into a fresh folder `mkdtemp(targetParent/prefix)`.
+ * Rejects anything that is not a regular file or a directory, unsafe paths and archives over
+ * the limits; verifies every file listed in manifest.json (bytes and sha256). On any failure
+ * or abort the partial folder is removed and the error is thrown.
+ */
+export async function unpackArchive(
+  source: Source,
+  targetParent: string,
+  limits: Partial<UnpackLimits> = {},
+  signal?: AbortSignal,
+  options: UnpackOptions = {},
+): Promise<UnpackResult> {
+  const lim: UnpackLimits = { ...DEFAULT_UNPACK_LIMITS, ...limits };
+  signal?.throwIfAborted();
+  await mkdir(targetParent, { recursive: true });
+  const dir = await mkdtemp(path.join(targetParent, options.prefix ?? 'unpack-'));
+  // mkdtemp creates 0700 already; be explicit about the intent for readers.
+  try {
+    const result = await extractInto(source, dir, lim, signal, options);
+    return result;
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    throw err;
+  }
+}
+
+async function extractInto(
+  source: Source,
+  dir: string,
+  lim: UnpackLimits,
+  signal: AbortSignal | undefined,
+  options: UnpackOptions,
+): Promise<UnpackResult> {
+  const { Parser } = await import('tar');
+  const input: Readable = typeof source === 'string' ? createReadStream(source, { highWaterMark: 256 * 1024 }) : source;
+
+  let failure: unknown;
+  const files = new Map<string, UnpackedFile>();
+  const seen = new Map<string, 'file' | 'dir'>();
+  let entries = 0;
+  let declaredTotal = 0;
+  let actualTotal = 0;
+  let manifestText: string | undefined;
+  let sawEof = false;
+  let openFd: number | undefined;
+  let lastName: string | undefined;
+
+  const fail = (err: unknown): void => {
+    if (failure === undefined) failure = err;
+  };
+
+  const onEntry = (entry: ParsedEntry): void => {
+    if (failure !== undefined) {
+      entry.resume();
+      return;
+    }
+    try {
+      handleEntry(entry);
+    } catch (err) {
+      fail(err);
+      entry.resume();
+    }
+  };
+
+  const handleEntry = (entry: ParsedEntry): void => {
+    const name = entry.path;
+    lastName = name;
+    if (++entries > lim.maxEntries) throw new UnpackError(name, `more than ${lim.maxEntries} entries`);
+    const isFile = entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile';
+    const isDir = entry.type === 'Directory';
+    if (!isFile && !isDir) {
+      throw new UnpackError(name, `entry type ${entry.type} is not allowed (only regular files and directories)`);
+    }
+    const parts = checkEntryPath(name, lim.maxDepth);
+    if (parts.length === 0) {
+      if (isDir) {
+        entry.resume();
+        return;
+      }
+      throw new UnpackError(name, 'empty path');
+    }
+    const rel = parts.join('/');
+    const key = CASE_INSENSITIVE ? rel.toLowerCase() : rel;
+    const abs = path.resolve(dir, ...parts);
+    if (!abs.startsWith(dir + path.sep)) throw new UnpackError(name, 'path escapes the target folder');
+    const before = seen.get(key);
+    if (isDir) {
+      if (before === 'file') throw new UnpackError(name, 'directory replaces a file of the same name');
+      if (entry.size > 0) throw new UnpackError(name, 'directory entry carries data');
+      for (let i = 1; i <= parts.length; i++) {
+        const k = parts.slice(0, i).join('/');
+        if (seen.get(CASE_INSENSITIVE ? k.toLowerCase() : k) === 'file') {
+          throw new UnpackError(name, 'a parent of this path is a file');
+        }
+      }
+      mkdirSync(abs, { recursive: true, mode: 0o700 });
+      for (let i = 1; i <= parts.length; i++) {
+        const k = parts.slice(0, i).join('/');
+        seen.set(CASE_INSENSITIVE ? k.toLowerCase() : k, 'dir');
+      }
+      entry.resume();
+      return;
+    }
+    if (before !== undefined) throw new UnpackError(name, 'duplicate entry (the archive names this path twice)');
+    for (let i = 1; i < parts.length; i++) {
+      const k = parts.slice(0, i).join('/');
+      if (seen.get(CASE_INSENSITIVE ? k.toLowerCase() : k) === 'file') {
+        throw new UnpackError(name, 'a parent of this path is a file');
+      }
+    }
+    const declared = entry.size;
+    if (!Number.isSafeInteger(declared) || declared < 0) throw new UnpackError(name, 'invalid size in header');
+    if (declared > lim.maxEntryBytes) {
+      throw new UnpackError(name, `declared size ${declared} exceeds the ${lim.maxEntryBytes}-byte entry limit`);
+    }
+    declaredTotal += declared;
+    if (declaredTotal > lim.maxTotalBytes) {
+      throw new UnpackError(name, `archive contents exceed the ${lim.maxTotalBytes}-byte total limit`);
+    }
+    if (parts.length > 1) {
+      mkdirSync(path.dirname(abs), { recursive: true, mode: 0o700 });
+      for (let i = 1; i < parts.length; i++) {
+        const k = parts.slice(0, i).join('/');
+        seen.set(CASE_INSENSITIVE ? k.toLowerCase() : k, 'dir');
+      }
+    }
+    seen.set(key, 'file');
+    const isManifest = rel === MANIFEST;
+    if (isManifest && declared > lim.maxManifestBytes) {
+      throw new UnpackError(name, `manifest.json is larger than ${lim.maxManifestBytes} bytes`);
+    }
+    // O_EXCL + O_NOFOLLOW: never through a link, never over something that exists.
+    const fd = openSync(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | O_NOFOLLOW, 0o600);
+    openFd = fd;
+    const hash: Hash = createHash('sha256');
+    const manifestChunks: Buffer[] = [];
+    let bytes = 0;
+    entry.on('data', (chunk: Buffer) => {
+      if (failure !== undefined) return;
+      try {
+        bytes += chunk.length;
+        actualTotal += chunk.length;
+        if (bytes > declared || bytes > lim.maxEntryBytes) {
+          throw new UnpackError(name, 'more data than the size in its header');
+        }
+        if (actualTotal > lim.maxTotalBytes) {
+          throw new UnpackError(name, `archive contents exceed the ${lim.maxTotalBytes}-byte total limit`);
+        }
+        hash.update(chunk);
+        if (isManifest) manifestChunks.push(chunk);
+        let off = 0;
+        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+      } catch (err) {
+        fail(err);
+      }
+    });
+    entry.on('end', () => {
+      if (openFd === fd) openFd = undefined;
+      try {
+        closeSync(fd);
+      } catch (err) {
+        fail(err);
+      }
+      if (failure !== undefined) return;
+      if (bytes !== declared) {
+        fail(new UnpackError(name, `size mismatch: header says ${declared} bytes, archive holds ${bytes}`));
+        return;
+      }
+      files.set(rel, { path: rel, bytes, sha256: hash.digest('hex') });
+      if (isManifest) manifestText = Buffer.concat(manifestChunks).toString('utf8');
+    });
+  };
+
+  const parser = new Parser({
+    strict: true,
+    // We decompress; the parser must never unwrap a nested layer on its own.
+    zstd: false,
+    brotli: false,
+    onReadEntry: onEntry as never,
+  });
+  parser.on('error', (err: Error) => {
+    const header = (err as { header?: { path?: string; cksumValid?: boolean } }).header;
+    if (header?.path && header.cksumValid) fail(new UnpackError(header.path, `malformed entry (${err.message})`));
+    else if (lastName !== undefined)
+      fail(new UnpackError(lastName, `malformed archive after this entry (${err.message})`));
+    else fail(new UnpackError(undefined, `malformed archive (${err.message})`));
+  });
+  parser.on('ignoredEntry', (entry: ParsedEntry) => {
+    lastName = entry.path;
+    fail(new UnpackError(entry.path, `entry type ${entry.type} is not allowed (only regular files and directories)`));
+  });
+  parser.on('eof', () => {
+    sawEof = true;
+  });
+
+  // Decompress ourselves: we count every decompressed byte (bomb guard), and a parser fed
+  // plain tar never decompresses a second, nested layer on its own.
+  const maxStream = lim.maxTotalBytes + (lim.maxEntries + 4) * 1536 + 1024 * 1024;
+  let inputBytes = 0;
+  let streamBytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      inputBytes += chunk.length;
+      options.onProgress?.(inputBytes);
+      cb(null, chunk);
+    },
+  });
+
+  const abortError = (): Error => (signal?.reason instanceof Error ? signal.reason : new Error('unpack cancelled'));
+  const stages: NodeJS.ReadableStream[] = [];
+  let plain: Readable;
+  // Sniff the first bytes for gzip's magic, then build the pipeline.
+  const head = await readHead(input, 2);
+  const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  input.unshift(head);
+  if (gzip) {
+    const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+    plain = gunzip;
+    stages.push(input, counter, gunzip);
+  } else {
+    plain = counter;
+    stages.push(input, counter);
+  }
+  const piped = new Promise<void>((resolve, reject) => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    (pipeline as any)(...stages, (err: Error | null) => (err ? reject(err) : resolve()));
+  });
+  piped.catch(() => undefined);
+
+  const onAbort = (): void => {
+    fail(abortError());
+    plain.destroy();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    let first = true;
+    for await (const chunk of plain as AsyncIterable<Buffer>) {
+      if (failure !== undefined) break;
+      streamBytes += chunk.length;
+      if (first) {
+        first = false;
+        if (chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
+          fail(new UnpackError(undefined, 'nested compression inside the archive'));
+          break;
+        }
+      }
+      if (sawEof) continue; // trailing padding after the end-of-archive marker: ignored
+      if (streamBytes > maxStream) {
+        fail(new UnpackError(undefined, `decompressed data exceeds ${maxStream} bytes`));
+        break;
+      }
+      if (!parser.write(chunk) && failure === undefined && !sawEof) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            parser.off('drain', done);
+            parser.off('error', done);
+            signal?.removeEventListener('abort', done);
+            resolve();
+          };
+          parser.on('drain', done);
+          parser.on('error', done);
+          signal?.addEventListener('abort', done, { once: true });
+        });
+      }
+      if (failure !== undefined) break;
+    }
+    if (failure === undefined) {
+      await piped;
+      await new Promise<void>((resolve) => {
+        parser.on('end', resolve);
+        parser.on('error', () => resolve());
+        parser.end();
+      });
+    }
+  } catch (err) {
+    fail(signal?.aborted ? abortError() : err);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (failure !== undefined) {
+      input.destroy();
+      plain.destroy();
+      parser.abort(new Error('unpack stopped'));
+    }
+    if (openFd !== undefined) {
+      try {
+        closeSync(openFd);
+      } catch {
+        // already closed
+      }
+      openFd = undefined;
+    }
+  }
+  if (failure === undefined && signal?.aborted) fail(abortError());
+  if (failure !== undefined) throw failure;
+  if (!sawEof && entries === 0) throw new UnpackError(undefined, 'empty or unrecognised archive');
+
+  let manifest: CaptureManifest | undefined;
+  if (manifestText !== undefined) {
+    manifest = parseManifest(manifestText);
+    verifyManifest(manifest, files);
+  }
+  const list = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return manifest ? { dir, files: list, manifest } : { dir, files: list };
+}
+
+async function readHead(input: Readable, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let have = 0;
+  while (have < n) {
+    const chunk = input.read() as Buffer | null;
+    if (chunk !== null) {
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      have += chunk.length;
+      continue;
+    }
+    if (input.readableEnded || input.destroyed) break;
+    const more = await new Promise<boolean>((resolve, reject) => {
+      const cleanup = (): void => {
+        input.off('readable', onReadable);
+        input.off('end', onEnd);
+        input.off('error', onError);
+      };
+      const onReadable = (): void => {
+        cleanup();
+        resolve(true);
+      };
+      const onEnd = (): void => {
+        cleanup();
+        resolve(false);
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        reject(err);
+      };
+      input.on('readable', onReadable);
+      input.on('end', onEnd);
+      input.on('error', onError);
+    });
+    if (!more) break;
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseManifest(text: string): CaptureManifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UnpackError(MANIFEST, `not valid JSON (${(err as Error).message})`);
+  }
+  const m = value as Partial<CaptureManifest> | null;
+  if (!m || typeof m !== 'object' || !Array.isArray(m.files)) {
+    throw new UnpackError(MANIFEST, 'has no files list');
+  }
+  for (const f of m.files as unknown[]) {
+    const e = f as Partial<ManifestFile> | null;
+    if (
+      !e ||
+      typeof e.path !== 'string' ||
+      typeof e.bytes !== 'number' ||
+      typeof e.sha256 !== 'string' ||
+      !/^[0-9a-f]{64}$/i.test(e.sha256)
+    ) {
+      throw new UnpackError(MANIFEST, 'has a malformed files entry');
+    }
+  }
+  return m as CaptureManifest;
+}
+
+function verifyManifest(manifest: CaptureManifest, files: Map<string, UnpackedFile>): void {
+  for (const f of manifest.files) {
+    const rel = f.path
+      .split('/')
+      .filter((p) => p !== '' && p !== '.')
+      .join('/');
+    const got = files.get(rel);
+    if (!got) throw new UnpackError(f.path, 'listed in manifest.json but missing from the archive');
+    if (got.bytes !== f.bytes) {
+      throw new UnpackError(f.path, `size ${got.bytes} does not match manifest.json (${f.bytes})`);
+    }
+    if (got.sha256 !== f.sha256.toLowerCase()) throw new UnpackError(f.path, 'sha256 does not match manifest.json');
+  }
+}
