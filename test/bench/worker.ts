@@ -1,0 +1,406 @@
+// `npm run bench:worker`: the worker's capture engine (LiveCapture + patched cap, record mode,
+// one fs.writeSync per batch into a pcapng file) against `tcpdump -w`, on a veth pair between two
+// network namespaces made here (rcw-bw-a/-b, 198.18.200.0/24, offloads left on).
+//
+// Traffic: 64-byte Ethernet frames (UDP payload 22 bytes) from a small C sender (tools/udpflood.c,
+// compiled here with gcc; sendmmsg, paced) at 100k pps, 150k pps and the sender's maximum, for
+// DURATION_S seconds each; both tools capture with the filter `udp`, an 8 MiB kernel buffer and
+// full snap length. Each (tool, rate) is run RUNS times, tools alternating; rows are medians.
+//
+// Measured per run, for the capturing process as a whole (`ip netns exec` execs it, so the pid is
+// the tool's): CPU = run time of all its threads (/proc/<pid>/task/*/schedstat, ns resolution;
+// utime+stime of /proc/<pid>/stat kept as cpu_seconds_proc_stat) read just before SIGTERM, after
+// the sender stopped and a 1.1 s settle (startup included, shutdown not), peak RSS = VmHWM from /proc/<pid>/status, captured = tcpdump's "packets
+// captured" / LiveCapture's delivered EPB count, kernel_drops = pcap_stats ps_drop of each.
+// The worker's child is test/bench/tools/capture-pcapng.ts bundled by esbuild and run with plain
+// node (no tsx loader in the measured process). cpu_seconds_steady is the CPU between "capture
+// ready" and SIGTERM, i.e. without process startup.
+//
+// Bounded: 2 tools × 3 rates × RUNS × (DURATION_S + ~1.5 s); namespaces removed in `finally`.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeResult, type Figure } from './lib/report.js';
+import { TARGET_IP, TARGET_PORT, linkCounters, setupPair, teardownPair, type NetnsPair } from './tools/netns.js';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(benchDir, '../..');
+const tmp = path.join(benchDir, 'tmp', 'worker');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+const RATES = [100_000, 150_000, 0]; // 0 = sender's maximum
+const PAYLOAD = 22; // 14 + 20 + 8 + 22 = 64-byte frames
+const KERNEL_BUFFER = 8 * 1024 * 1024;
+const TOTAL_BUDGET_MS = 280_000;
+const SETTLE_MS = 1100;
+type Tool = 'tcpdump' | 'worker';
+
+interface Row {
+  tool: Tool;
+  offered_pps: number | 'max';
+  sent: number;
+  sender_pps: number;
+  rx_on_veth: number;
+  captured: number;
+  kernel_drops: number;
+  cpu_seconds: number;
+  cpu_seconds_steady: number;
+  cpu_seconds_proc_stat: number;
+  peak_rss_bytes: number;
+  stop_ms: number;
+}
+
+const started = new Set<ChildProcess>();
+
+function sh(cmd: string, args: string[], cwd = root): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+function build(): { sender: string; capture: string } {
+  mkdirSync(tmp, { recursive: true });
+  const sender = path.join(tmp, 'udpflood');
+  sh('gcc', ['-O2', '-Wall', '-o', sender, path.join(benchDir, 'tools/udpflood.c')]);
+  const capture = path.join(tmp, 'capture-pcapng.mjs');
+  sh(path.join(root, 'node_modules/.bin/esbuild'), [
+    path.join(benchDir, 'tools/capture-pcapng.ts'),
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--target=node20',
+    '--external:cap',
+    `--outfile=${capture}`,
+    '--log-level=warning',
+  ]);
+  return { sender, capture };
+}
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+
+/** CPU of all threads of a process in seconds: the sum of /proc/<pid>/task/<tid>/schedstat run
+ * times (nanosecond resolution; the 10 ms ticks of /proc/<pid>/stat are too coarse for runs of a
+ * few tenths of a CPU-second), falling back to utime+stime. */
+function procCpuSeconds(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    }
+    if (ns > 0) return ns / 1e9;
+  } catch {
+    // fall through
+  }
+  return procStatCpuSeconds(pid);
+}
+
+function procStatCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+}
+
+function procPeakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Resolves when `pred` holds for the output seen so far; rejects on exit or timeout. */
+function waitOutput(
+  proc: ChildProcess,
+  out: () => string,
+  pred: (s: string) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (pred(out())) finish(resolve);
+      else if (proc.exitCode !== null || proc.signalCode !== null)
+        finish(() => reject(new Error(`${what}: exited early: ${out()}`)));
+    };
+    const timer = setTimeout(() => finish(() => reject(new Error(`${what}: timed out: ${out()}`))), timeoutMs);
+    const finish = (f: () => void): void => {
+      clearTimeout(timer);
+      proc.stdout?.off('data', check);
+      proc.stderr?.off('data', check);
+      proc.off('exit', check);
+      f();
+    };
+    proc.stdout?.on('data', check);
+    proc.stderr?.on('data', check);
+    proc.on('exit', check);
+    check();
+  });
+}
+
+function exited(proc: ChildProcess): Promise<void> {
+  return new Promise((resolve) =>
+    proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve()),
+  );
+}
+
+async function runOnce(
+  pair: NetnsPair,
+  tool: Tool,
+  rate: number,
+  bins: { sender: string; capture: string },
+): Promise<Row> {
+  const file = path.join(tmp, `${tool}.pcapng`);
+  rmSync(file, { force: true });
+  const args =
+    tool === 'tcpdump'
+      ? ['tcpdump', '-i', pair.devB, '-w', file, '-B', String(KERNEL_BUFFER / 1024), '-s', '0', '-n', 'udp']
+      : [
+          process.execPath,
+          bins.capture,
+          '--device',
+          pair.devB,
+          '--out',
+          file,
+          '--filter',
+          'udp',
+          '--buffer',
+          String(KERNEL_BUFFER),
+        ];
+  const proc = spawn('ip', ['netns', 'exec', pair.nsB, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(proc);
+  proc.on('exit', () => started.delete(proc));
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const pid = proc.pid!;
+  await waitOutput(
+    proc,
+    () => out,
+    (s) => (tool === 'tcpdump' ? s.includes('listening on') : s.includes('"event":"ready"')),
+    15_000,
+    tool,
+  );
+  const cpuReady = procCpuSeconds(pid);
+  const rx0 = linkCounters(pair.nsB, pair.devB).rxPackets;
+
+  const sender = spawnSync(
+    'ip',
+    [
+      'netns',
+      'exec',
+      pair.nsA,
+      bins.sender,
+      TARGET_IP,
+      String(TARGET_PORT),
+      String(PAYLOAD),
+      String(rate),
+      String(DURATION_S),
+    ],
+    {
+      encoding: 'utf8',
+      timeout: (DURATION_S + 10) * 1000,
+    },
+  );
+  if (sender.status !== 0) throw new Error(`sender failed: ${sender.stderr}`);
+  const sent = JSON.parse(sender.stdout.trim()) as { sent: number; pps: number };
+  const rx1 = linkCounters(pair.nsB, pair.devB).rxPackets;
+  // Let both tools take delivery of the last partly filled kernel block (tcpdump's read timeout
+  // is 1 s and it does not drain on SIGTERM), so that "captured" compares capturing, not stopping.
+  await sleep(SETTLE_MS);
+
+  const cpu = procCpuSeconds(pid);
+  const cpuStat = procStatCpuSeconds(pid);
+  const rss = procPeakRss(pid);
+  const t0 = Date.now();
+  proc.kill('SIGTERM');
+  await exited(proc);
+  const stopMs = Date.now() - t0;
+
+  let captured: number;
+  let drops: number;
+  if (tool === 'tcpdump') {
+    captured = Number(/(\d+) packets? captured/.exec(out)?.[1] ?? NaN);
+    drops = Number(/(\d+) packets? dropped by kernel/.exec(out)?.[1] ?? NaN);
+  } else {
+    const line = out.split('\n').find((l) => l.includes('"event":"done"'));
+    if (!line) throw new Error(`worker: no done line: ${out}`);
+    const done = JSON.parse(line) as { packets: number; stats: { dropped: number } };
+    captured = done.packets;
+    drops = done.stats.dropped;
+  }
+  if (!existsSync(file) || statSync(file).size === 0) throw new Error(`${tool}: no capture file`);
+  rmSync(file, { force: true });
+  return {
+    tool,
+    offered_pps: rate === 0 ? 'max' : rate,
+    sent: sent.sent,
+    sender_pps: Math.round(sent.pps),
+    rx_on_veth: rx1 - rx0,
+    captured,
+    kernel_drops: drops,
+    cpu_seconds: cpu,
+    cpu_seconds_steady: cpu - cpuReady,
+    cpu_seconds_proc_stat: cpuStat,
+    peak_rss_bytes: rss,
+    stop_ms: stopMs,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function medianRow(rows: Row[]): Row {
+  const first = rows[0]!;
+  const num = (k: keyof Row): number => median(rows.map((r) => r[k] as number));
+  return {
+    tool: first.tool,
+    offered_pps: first.offered_pps,
+    sent: num('sent'),
+    sender_pps: num('sender_pps'),
+    rx_on_veth: num('rx_on_veth'),
+    captured: num('captured'),
+    kernel_drops: num('kernel_drops'),
+    cpu_seconds: num('cpu_seconds'),
+    cpu_seconds_steady: num('cpu_seconds_steady'),
+    cpu_seconds_proc_stat: num('cpu_seconds_proc_stat'),
+    peak_rss_bytes: num('peak_rss_bytes'),
+    stop_ms: num('stop_ms'),
+  };
+}
+
+const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').trim();
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench:worker needs root (network namespaces, raw sockets)');
+  const began = Date.now();
+  const loadBefore = loadavg();
+  const bins = build();
+  const pair = setupPair('bw');
+  const runs: Row[] = [];
+  let stoppedEarly = false;
+  try {
+    outer: for (let i = 0; i < RUNS; i++) {
+      for (const rate of RATES) {
+        const tools: Tool[] = (i + (rate === 0 ? 1 : 0)) % 2 === 0 ? ['tcpdump', 'worker'] : ['worker', 'tcpdump'];
+        for (const tool of tools) {
+          if (Date.now() - began > TOTAL_BUDGET_MS - (DURATION_S + 5) * 1000) {
+            stoppedEarly = true;
+            break outer;
+          }
+          const row = await runOnce(pair, tool, rate, bins);
+          runs.push(row);
+          console.log(
+            `run ${i + 1} ${tool.padEnd(7)} ${String(row.offered_pps).padStart(6)}: sent ${row.sent} (${row.sender_pps} pps) rx ${row.rx_on_veth} captured ${row.captured} drops ${row.kernel_drops} cpu ${row.cpu_seconds.toFixed(2)}s (steady ${row.cpu_seconds_steady.toFixed(2)}s) rss ${(row.peak_rss_bytes / 2 ** 20).toFixed(1)} MiB stop ${row.stop_ms} ms`,
+          );
+        }
+      }
+    }
+  } finally {
+    for (const p of started) p.kill('SIGKILL');
+    await Promise.all([...started].map(exited));
+    teardownPair(pair);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const loadAfter = loadavg();
+
+  const rows: Row[] = [];
+  for (const rate of RATES) {
+    for (const tool of ['tcpdump', 'worker'] as Tool[]) {
+      const rs = runs.filter((r) => r.tool === tool && r.offered_pps === (rate === 0 ? 'max' : rate));
+      if (rs.length) rows.push(medianRow(rs));
+    }
+  }
+  const get = (tool: Tool, rate: number | 'max'): Row | undefined =>
+    rows.find((r) => r.tool === tool && r.offered_pps === rate);
+  const label = (rate: number | 'max'): string => (rate === 'max' ? 'max' : `${rate / 1000}k`);
+  const figures: Figure[] = [];
+  const perPacketRatio = (rate: number | 'max', steady: boolean): number | null => {
+    const w = get('worker', rate);
+    const t = get('tcpdump', rate);
+    if (!w || !t || !w.captured || !t.captured) return null;
+    const cw = (steady ? w.cpu_seconds_steady : w.cpu_seconds) / w.captured;
+    const ct = (steady ? t.cpu_seconds_steady : t.cpu_seconds) / t.captured;
+    return ct > 0 ? cw / ct : null;
+  };
+  for (const rate of ['100000', '150000', 'max'].map((r) => (r === 'max' ? ('max' as const) : Number(r)))) {
+    const w = get('worker', rate);
+    if (!w) continue;
+    const share = w.sent ? (100 * w.captured) / w.sent : null;
+    figures.push({
+      figure: `worker captured share @ ${label(rate)} pps`,
+      value: share,
+      unit: '%',
+      goal: '100',
+      ok: share !== null && share >= 99.999,
+    });
+    figures.push({
+      figure: `worker kernel drops @ ${label(rate)} pps`,
+      value: w.kernel_drops,
+      unit: 'packets',
+      goal: '0',
+      ok: w.kernel_drops === 0,
+    });
+    const ratio = perPacketRatio(rate, false);
+    figures.push({
+      figure: `worker CPU per captured packet vs tcpdump @ ${label(rate)} pps`,
+      value: ratio,
+      unit: '×',
+      goal: '≤ 1.2',
+      ok: ratio !== null && ratio <= 1.2,
+    });
+  }
+  const peak = Math.max(0, ...rows.filter((r) => r.tool === 'worker').map((r) => r.peak_rss_bytes));
+  figures.push({
+    figure: 'worker peak RSS',
+    value: Math.round((peak / 2 ** 20) * 10) / 10,
+    unit: 'MiB',
+    goal: '≤ 64',
+    ok: peak <= 64 * 2 ** 20,
+  });
+  const tmax = get('tcpdump', 'max');
+  if (tmax)
+    figures.push({
+      figure: 'tcpdump captured share @ max pps',
+      value: tmax.sent ? (100 * tmax.captured) / tmax.sent : null,
+      unit: '%',
+    });
+
+  const bars = rows.map((r) => ({
+    label: `${r.tool} @ ${label(r.offered_pps)}`,
+    value: r.captured ? (r.cpu_seconds / r.captured) * 1e6 : 0,
+    group: r.tool,
+  }));
+  const file = writeResult(
+    'worker',
+    {
+      description:
+        'LiveCapture (patched cap, pcapng records, writeSync per batch) vs tcpdump -w on a veth pair; 64-byte frames; filter udp; 8 MiB kernel buffer; medians',
+      duration_s: DURATION_S,
+      runs_per_point: RUNS,
+      frame_bytes: 64,
+      stopped_early_for_time_budget: stoppedEarly,
+      loadavg_before: loadBefore,
+      loadavg_after: loadAfter,
+      rows,
+      ratios_steady_state: Object.fromEntries(
+        ['100000', '150000', 'max'].map((r) => [r, perPacketRatio(r === 'max' ? 'max' : Number(r), true)]),
+      ),
+      runs,
+    },
+    figures,
+    { title: 'CPU per captured packet (whole process)', unit: 'µs', bars },
+  );
+  console.log(`load before: ${loadBefore}; after: ${loadAfter}`);
+  for (const f of figures)
+    console.log(
+      `${f.figure}: ${f.value ?? 'n/a'} ${f.unit}${f.goal ? ` (goal ${f.goal}: ${f.ok ? 'met' : 'NOT met'})` : ''}`,
+    );
+  console.log(`wrote ${file} in ${((Date.now() - began) / 1000).toFixed(0)} s`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  process.exit(1);
+});
