@@ -16,5 +16,10 @@ export function assertGolden(name: string, value: unknown): void {
     return;
   }
   assert.ok(existsSync(file), `golden file ${name}.json is missing; run with UPDATE_GOLDEN=1 and review it`);
-  assert.equal(actual, readFileSync(file, 'utf8'), `${name}.json differs; if intended, run with UPDATE_GOLDEN=1`);
+  // Compared as data, not text: prettier may reflow the checked-in JSON without changing it.
+  assert.deepEqual(
+    JSON.parse(actual) as unknown,
+    JSON.parse(readFileSync(file, 'utf8')) as unknown,
+    `${name}.json differs; if intended, run with UPDATE_GOLDEN=1`,
+  );
 }
