@@ -329,3 +329,18 @@ export function happyArchive(): { archive: Buffer; files: Record<string, Buffer>
   parts.push(file('./manifest.json', JSON.stringify(manifest)));
   return { archive: tarGz(...parts), files };
 }
+
+/** A capture archive as the worker writes it: the given files plus a manifest.json listing them. */
+export function captureArchive(capture: string, node: string, files: Record<string, Buffer>): Buffer {
+  const manifest = {
+    v: 1,
+    capture,
+    node,
+    format: 'pcapng',
+    files: Object.entries(files).map(([p, b]) => ({ path: p, bytes: b.length, sha256: sha256(b) })),
+  };
+  const parts: Buffer[] = [];
+  for (const [p, b] of Object.entries(files)) parts.push(file(p, b));
+  parts.push(file('manifest.json', JSON.stringify(manifest)));
+  return tarGz(...parts);
+}
