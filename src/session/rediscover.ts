@@ -1,0 +1,188 @@
+// Captures found by label after a restart — ours and those started by Retina's CLI/operator —
+// with their state per node; attach() follows one; deleteCapture() removes one.
+import type { V1Job, V1Pod, V1Secret } from '@kubernetes/client-node';
+import {
+  ANNOTATION_HOSTPATH,
+  ANNOTATION_REQUEST,
+  ANNOTATION_TIMESTAMP,
+  CREATED_BY_US,
+  ENV,
+  LABEL_CAPTURE_NAME,
+  LABEL_CREATED_BY,
+  captureSelector,
+  parseCaptureTimestamp,
+  parseGoDuration,
+} from '../contract/index.js';
+import type { KubeDoor } from '../kube/door.js';
+import { isKubeError } from '../kube/errors.js';
+import { deriveNodeState, nodeOfJob, toMs, type CaptureEvent, type NodeState } from './events.js';
+import { deleteJobs, followRun, type CaptureRun } from './run.js';
+
+export interface CaptureListing {
+  name: string;
+  namespace: string;
+  origin: 'ours' | 'retina';
+  /** `YYYYMMDDHHMMSSUTC` shared by the nodes. */
+  timestamp?: string;
+  startedAt?: number;
+  durationSeconds?: number;
+  hostPath?: string;
+  blob: boolean;
+  jobs: string[];
+  nodes: NodeState[];
+  /** Every node done or failed. */
+  finished: boolean;
+}
+
+function envOf(job: V1Job, name: string): string | undefined {
+  for (const c of job.spec?.template?.spec?.containers ?? []) {
+    const v = c.env?.find((e) => e.name === name)?.value;
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** Duration from our request annotation, else Retina's CAPTURE_DURATION env. */
+export function durationOfJob(job: V1Job): number | undefined {
+  const ann = job.metadata?.annotations?.[ANNOTATION_REQUEST];
+  if (ann) {
+    try {
+      const v = JSON.parse(ann) as { durationSeconds?: number };
+      if (typeof v.durationSeconds === 'number') return v.durationSeconds;
+    } catch {
+      // fall through to env
+    }
+  }
+  const go = envOf(job, ENV.duration);
+  const ms = go ? parseGoDuration(go) : undefined;
+  return ms === undefined ? undefined : ms / 1000;
+}
+
+function blobSecretOf(job: V1Job): string | undefined {
+  return job.spec?.template?.spec?.volumes?.find((v) => v.secret?.secretName && /blob|s3/.test(v.secret.secretName))
+    ?.secret?.secretName;
+}
+
+function podOfJob(pods: V1Pod[], job: V1Job): V1Pod | undefined {
+  const uid = job.metadata?.uid;
+  const name = job.metadata?.name;
+  const mine = pods.filter((p) =>
+    p.metadata?.ownerReferences?.some((r) => r.uid === uid || (r.kind === 'Job' && r.name === name)),
+  );
+  // The newest pod speaks for the Job (backoffLimit 0: normally one).
+  return mine.sort(
+    (a, b) => (toMs(b.metadata?.creationTimestamp) ?? 0) - (toMs(a.metadata?.creationTimestamp) ?? 0),
+  )[0];
+}
+
+/** Groups capture Jobs by namespace + capture-name and derives each node's state. */
+export function groupCaptures(jobs: V1Job[], pods: V1Pod[], now = Date.now()): CaptureListing[] {
+  const groups = new Map<string, V1Job[]>();
+  for (const j of jobs) {
+    const name = j.metadata?.labels?.[LABEL_CAPTURE_NAME];
+    if (!name) continue;
+    const key = `${j.metadata?.namespace}/${name}`;
+    groups.set(key, [...(groups.get(key) ?? []), j]);
+  }
+  const out: CaptureListing[] = [];
+  for (const [key, js] of groups) {
+    const [namespace, name] = key.split('/') as [string, string];
+    const first = js[0] as V1Job;
+    const ann = first.spec?.template?.metadata?.annotations ?? {};
+    const ts = ann[ANNOTATION_TIMESTAMP];
+    const durationSeconds = durationOfJob(first);
+    const nodes = js.map((j) =>
+      deriveNodeState({
+        node: nodeOfJob(j) ?? j.metadata?.name ?? '?',
+        job: j,
+        pod: podOfJob(pods, j),
+        durationMs: durationSeconds === undefined ? undefined : durationSeconds * 1000,
+        now,
+      }),
+    );
+    out.push({
+      name,
+      namespace,
+      origin: first.metadata?.labels?.[LABEL_CREATED_BY] === CREATED_BY_US ? 'ours' : 'retina',
+      timestamp: ts,
+      startedAt: (ts ? parseCaptureTimestamp(ts)?.getTime() : undefined) ?? toMs(first.metadata?.creationTimestamp),
+      durationSeconds,
+      hostPath: ann[ANNOTATION_HOSTPATH],
+      blob: js.some((j) => blobSecretOf(j) !== undefined),
+      jobs: js.map((j) => j.metadata?.name ?? '?'),
+      nodes,
+      finished: nodes.every((n) => n.phase === 'done' || n.phase === 'failed'),
+    });
+  }
+  return out.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0));
+}
+
+/** Every capture in the cluster (or one namespace), from the shared informers. */
+export async function listCaptures(door: KubeDoor, opts: { namespace?: string } = {}): Promise<CaptureListing[]> {
+  const jobs = door.informer('jobs');
+  const pods = door.informer('pods');
+  await Promise.all([jobs.synced, pods.synced]);
+  const inNs = <T extends { metadata?: { namespace?: string } }>(o: T): boolean =>
+    opts.namespace === undefined || o.metadata?.namespace === opts.namespace;
+  return groupCaptures(
+    jobs.list(inNs) as V1Job[],
+    pods.list((p) => inNs(p) && !!p.metadata?.labels?.[LABEL_CAPTURE_NAME]) as V1Pod[],
+  );
+}
+
+/** Follows a capture that is already running (after a restart). */
+export async function attach(
+  door: KubeDoor,
+  name: string,
+  opts: { namespace?: string; signal?: AbortSignal; onEvent?: (ev: CaptureEvent) => void } = {},
+): Promise<CaptureRun> {
+  const found = (await listCaptures(door, { namespace: opts.namespace })).filter((c) => c.name === name);
+  if (found.length === 0)
+    throw new Error(`No capture named ${name}${opts.namespace ? ` in namespace ${opts.namespace}` : ''}.`);
+  if (found.length > 1)
+    throw new Error(
+      `Capture ${name} exists in several namespaces (${found.map((c) => c.namespace).join(', ')}); say which.`,
+    );
+  const c = found[0] as CaptureListing;
+  return followRun(
+    door,
+    {
+      namespace: c.namespace,
+      capture: c.name,
+      durationMs: c.durationSeconds === undefined ? undefined : c.durationSeconds * 1000,
+      nodes: c.nodes.map((n) => n.node),
+    },
+    { signal: opts.signal, onEvent: opts.onEvent },
+  );
+}
+
+/**
+ * Removes a capture: its Jobs (propagation Background: pods get SIGTERM and may still upload)
+ * and its Secrets. Secrets are listed by label; a user who may not list Secrets (our least
+ * privilege) still deletes them by the names the Jobs mount.
+ */
+export async function deleteCapture(
+  door: KubeDoor,
+  name: string,
+  opts: { namespace?: string; signal?: AbortSignal } = {},
+): Promise<{ jobs: string[]; secrets: string[] }> {
+  const namespace = opts.namespace ?? door.namespace;
+  const jobs = await door.list<V1Job>('jobs', { namespace, labelSelector: captureSelector(name), signal: opts.signal });
+  let secretNames: string[];
+  try {
+    const secrets = await door.list<V1Secret>('secrets', {
+      namespace,
+      labelSelector: captureSelector(name),
+      signal: opts.signal,
+    });
+    secretNames = secrets.map((s) => s.metadata?.name as string);
+  } catch (e) {
+    if (!isKubeError(e, 'forbidden')) throw e;
+    secretNames = [...new Set(jobs.map(blobSecretOf).filter((s): s is string => !!s))];
+  }
+  const deletedJobs = await deleteJobs(door, jobs, opts.signal);
+  const deletedSecrets: string[] = [];
+  for (const s of secretNames)
+    if (await door.delete('secrets', namespace, s, { signal: opts.signal })) deletedSecrets.push(s);
+  return { jobs: deletedJobs, secrets: deletedSecrets };
+}
