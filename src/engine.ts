@@ -13,6 +13,7 @@ import { downloadCaptureFromBlob, type BlobDownloadProgress, type NodeArchive } 
 import { downloadCaptureFromHostPath, type HelperPodDoor, type HostPathProgress } from './download/hostpath.js';
 import { listContexts, type ContextInfo } from './kube/config.js';
 import { forContext, type KubeDoor } from './kube/door.js';
+import { PodExecDoor } from './kube/podExec.js';
 import type { RequestStats } from './kube/transport.js';
 import {
   attach,
@@ -43,8 +44,8 @@ export interface EngineOptions {
   log?: (msg: string) => void;
   /** Default worker image when a request has none. */
   workerImage?: string;
-  /** Implements helper pod + exec for host-path downloads (src/kube/podExec.ts in the extension). */
-  helperPodDoor?: (door: KubeDoor) => HelperPodDoor;
+  /** Helper pod + exec for host-path downloads (default: src/kube/podExec.ts on this context). */
+  helperPodDoor?: (door: KubeDoor) => HelperPodDoor | Promise<HelperPodDoor>;
 }
 
 export interface DownloadOptions {
@@ -134,13 +135,13 @@ export class Engine {
       });
       return { archives: r.archives, failures: r.failures.map((f) => ({ node: f.node, error: f.error })) };
     }
-    if (!this.opts.helperPodDoor) {
-      throw new Error('Host-path download needs a helper pod implementation (EngineOptions.helperPodDoor).');
-    }
+    const helper = this.opts.helperPodDoor
+      ? await this.opts.helperPodDoor(this.door)
+      : await PodExecDoor.create(this.door.kubeConfig());
     const found = (await this.listCaptures(opts.namespace)).find((c) => c.name === name);
     const namespace = opts.namespace ?? found?.namespace ?? this.door.namespace;
     return downloadCaptureFromHostPath({
-      door: this.opts.helperPodDoor(this.door),
+      door: helper,
       namespace,
       capture: name,
       targetParent: opts.to,

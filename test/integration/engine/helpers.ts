@@ -1,0 +1,95 @@
+// Helpers of the engine integration tests: waits driven by watch events (no sleeps, no polling)
+// with a deadline, and engines on the test cluster's kubeconfigs.
+import type { Informer, KubeObject } from '../../../src/kube/index.js';
+import { Engine } from '../../../src/engine.js';
+import type { CaptureEvent } from '../../../src/session/index.js';
+import { testKubeconfigPath, testLimitedKubeconfigPath } from '../../cluster/cluster.js';
+
+export const WORKER_IMAGE = 'retina-capture-worker:test';
+
+export function adminEngine(): Promise<Engine> {
+  return Engine.fromKubeconfig(testKubeconfigPath(), { workerImage: WORKER_IMAGE });
+}
+
+export function limitedEngine(): Promise<Engine> {
+  return Engine.fromKubeconfig(testLimitedKubeconfigPath(), { workerImage: WORKER_IMAGE });
+}
+
+/** Resolves with the first object (already cached or arriving) that satisfies `pred`. */
+export function waitInformer<T extends KubeObject>(
+  inf: Informer<T>,
+  what: string,
+  pred: (o: T, type: 'add' | 'update' | 'delete' | 'cached') => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`));
+    }, timeoutMs);
+    const off = inf.on((ev) => {
+      if (pred(ev.object, ev.type)) {
+        clearTimeout(timer);
+        off();
+        resolve(ev.object);
+      }
+    });
+    const hit = inf.list().find((o) => pred(o, 'cached'));
+    if (hit) {
+      clearTimeout(timer);
+      off();
+      resolve(hit);
+    }
+  });
+}
+
+/** Reads a run's events until `pred` matches (returns it) or the deadline passes. */
+export async function waitEvent(
+  events: AsyncIterable<CaptureEvent>,
+  what: string,
+  pred: (ev: CaptureEvent, seen: CaptureEvent[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<CaptureEvent> {
+  const seen: CaptureEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, rej) => {
+    timer = setTimeout(
+      () =>
+        rej(
+          new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}; saw ${JSON.stringify(seen.map(brief))}`),
+        ),
+      timeoutMs,
+    );
+  });
+  const find = (async (): Promise<CaptureEvent> => {
+    for await (const ev of events) {
+      seen.push(ev);
+      if (pred(ev, seen)) return ev;
+    }
+    throw new Error(`events ended before ${what}; saw ${JSON.stringify(seen.map(brief))}`);
+  })();
+  try {
+    return await Promise.race([find, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function brief(ev: CaptureEvent): string {
+  return ev.type === 'node' ? `${ev.node}:${ev.phase}${ev.reason ? `(${ev.reason})` : ''}` : ev.type;
+}
+
+/** Rejects after `ms` with `what` (for awaiting a promise with a deadline). */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new Error(`timed out after ${ms / 1000}s waiting for ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
