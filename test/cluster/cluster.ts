@@ -5,6 +5,7 @@
 //   const info = await up({ nodes: 3 });   // idempotent
 //   ... info.kubeconfig, info.limitedKubeconfig ...
 //   await down();                           // leaves nothing behind
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -12,7 +13,7 @@ import { buildAll, ensureHostTools } from './lib/build.js';
 import { applyYamlFile, isReady, loadKubeConfig, probe } from './lib/kube.js';
 import { BRIDGE, BRIDGE_IP, CLUSTER_CIDR, K8S_VERSION, SERVICE_CIDR, clusterSrc, nodeIP, nodeName, paths, ports, repoRoot, type Paths, type Ports } from './lib/paths.js';
 import { makeCerts, writeKubeconfig } from './lib/pki.js';
-import { isAlive, isOurs, portOwner, startDetached, tail, type Started } from './lib/proc.js';
+import { isAlive, isOurs, portOwner, removePidFile, startDetached, stopGroup, tail, type Started } from './lib/proc.js';
 import { cleanupLeftovers, stopRecorded } from './lib/teardown.js';
 import { waitFor } from './lib/wait.js';
 
@@ -187,7 +188,7 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
     log(`kube-apiserver ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
     const kc = loadKubeConfig(p.adminKubeconfig);
-    await applyYamlFile(kc, path.join(clusterSrc, 'rbac/limited-user.yaml'));
+    for (const f of ['limited-user.yaml', 'node-network.yaml']) await applyYamlFile(kc, path.join(clusterSrc, 'rbac', f));
 
     start('kube-controller-manager', 'kube-controller-manager', controllerManagerArgs(p, pt));
     start('kube-scheduler', 'kube-scheduler', schedulerArgs(p, pt));
@@ -427,4 +428,32 @@ export async function deleteTestNamespace(name: string, kubeconfig = testKubecon
   } catch (e) {
     if ((e as { code?: number }).code !== 404) throw e;
   }
+}
+
+/**
+ * Starts one extra real node (e.g. rc-node-9) for a test that breaks it. Its pid file sits with
+ * the others, so `down` stops it even if the test dies halfway.
+ */
+export function startExtraNode(index: number): { name: string; pid: number; log: string } {
+  const p = paths();
+  if (!readCluster()) throw new Error('no test cluster running');
+  const s = startDetached(nodeName(index), path.join(p.bin, 'nodeagent'), nodeAgentArgs(p, index), p);
+  return { name: nodeName(index), pid: s.pid, log: s.log };
+}
+
+/** Stops an extra node's agent, deletes its Node and whatever of its netns/veth is left. */
+export async function removeExtraNode(index: number, pid: number, kubeconfig = testKubeconfigPath()): Promise<void> {
+  const p = paths();
+  const name = nodeName(index);
+  if (isAlive(pid) && isOurs(pid, p.bin)) await stopGroup(pid);
+  removePidFile(p.pids, name);
+  const core = loadKubeConfig(kubeconfig).makeApiClient(k8s.CoreV1Api);
+  try {
+    await core.deleteNode({ name });
+  } catch (e) {
+    if ((e as { code?: number }).code !== 404) throw e;
+  }
+  // Our names only (CONTRACT.md address plan); absent ones are fine.
+  spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+  spawnSync('ip', ['link', 'delete', `rcn${index}-h`], { stdio: 'ignore' });
 }
