@@ -29,6 +29,8 @@ export interface StartOptions {
   createConcurrency?: number;
   /** Passed to buildJobs (operator base dir, pull policy). */
   manifests?: Omit<BuildJobsOptions, 'blobSecretName' | 's3SecretName'>;
+  /** Last word on the Job manifests before they are sent (tests: a stub worker; operators: extra labels). */
+  mutateJobs?: (jobs: V1Job[]) => void;
   /** Also stop when the preflight only warns (default false). */
   strictWarnings?: boolean;
   /** How long to wait for the informers' first lists (default 30 s). */
@@ -204,6 +206,7 @@ export async function createCaptureObjects(
       b.s3SecretName = secret.metadata?.name;
     }
     const manifests = buildJobs(plan, request, b);
+    opts.mutateJobs?.(manifests);
     const limit = Math.max(1, Math.min(opts.createConcurrency ?? 10, request.options.maxConcurrentJobs || 10));
     const res = await boundedAll(manifests, limit, async (m) => {
       if (opts.signal?.aborted) throw new KubeError('aborted', 'Cancelled while creating the Jobs.');

@@ -1,0 +1,170 @@
+// Whole captures on the test cluster with the real worker bundle (dist/worker.cjs):
+// two pods talking across two nodes → worker results from both nodes; cancel mid-capture →
+// the workers still report; a restarted engine rediscovers and follows a running capture.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { Engine } from '../../../src/engine.js';
+import type { CaptureEvent } from '../../../src/session/index.js';
+import { createTestNamespace, deleteTestNamespace } from '../../cluster/cluster.js';
+import { adminEngine, waitEvent, waitInformer, within } from './helpers.js';
+
+function trafficPod(name: string, node: string, args: string[]): V1Pod {
+  return {
+    metadata: { name, labels: { app: name } },
+    spec: {
+      nodeName: node,
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'main', image: 'retina-capture-traffic', args }],
+    },
+  };
+}
+
+/**
+ * A stand-in worker (busybox sh) that reports like ours: a WorkerResult JSON in the termination
+ * message at the end of the duration, or at SIGTERM with stopReason "signal". It tests the
+ * orchestration (cancel, rediscovery) independently of the capture worker's own state.
+ */
+function stubWorker(seconds: number): (jobs: V1Job[]) => void {
+  return (jobs) => {
+    for (const j of jobs) {
+      const c = j.spec?.template?.spec?.containers?.[0];
+      if (!c) continue;
+      c.image = 'busybox';
+      const script = [
+        `r() { printf '{"v":1,"status":"ok","exitCode":0,"capture":"%s","node":"%s","workerVersion":"stub","stopReason":"%s"}' "$CAPTURE_NAME" "$NODE_HOST_NAME" "$1" > /dev/termination-log; }`,
+        `trap 'r signal; exit 0' TERM`,
+        `sleep ${seconds} & wait $!`,
+        'r duration',
+      ].join('\n');
+      c.command = ['sh', '-c', script];
+      c.args = [];
+    }
+  };
+}
+
+describe('capture sessions', () => {
+  let engine: Engine;
+  let ns: string;
+  before(async () => {
+    engine = await adminEngine();
+    ns = await createTestNamespace('eng-cap');
+    await engine.door.create(
+      'pods',
+      ns,
+      trafficPod('server', 'rc-node-1', ['server', '--http-port', '8080', '--udp-port', '9000']),
+    );
+    const pods = engine.door.informer('pods');
+    const server = await waitInformer(
+      pods,
+      'server running',
+      (p) =>
+        p.metadata?.namespace === ns &&
+        p.metadata?.name === 'server' &&
+        p.status?.phase === 'Running' &&
+        !!p.status.podIP,
+      60_000,
+    );
+    await engine.door.create(
+      'pods',
+      ns,
+      trafficPod('client', 'rc-node-2', [
+        'client',
+        '--target',
+        server.status?.podIP as string,
+        '--http-port',
+        '8080',
+        '--udp-port',
+        '9000',
+        '--rate',
+        '20',
+      ]),
+    );
+    await waitInformer(
+      pods,
+      'client running',
+      (p) => p.metadata?.namespace === ns && p.metadata?.name === 'client' && p.status?.phase === 'Running',
+      60_000,
+    );
+  });
+  after(async () => {
+    engine?.dispose();
+    if (ns) await deleteTestNamespace(ns);
+  });
+
+  const request = (durationSeconds: number) => ({
+    namespace: ns,
+    targets: [
+      { kind: 'pod' as const, namespace: ns, name: 'server' },
+      { kind: 'pod' as const, namespace: ns, name: 'client' },
+    ],
+    outputs: { hostPath: { subPath: 'retina' } },
+    options: { durationSeconds },
+  });
+
+  it('captures two pods talking across two nodes and ends with both workers’ results', async () => {
+    const seen: CaptureEvent[] = [];
+    const t0 = Date.now();
+    const run = await engine.startCapture(request(4), { onEvent: (e) => seen.push(e) });
+    const summary = await within(run.done, 90_000, 'capture to finish');
+    const overhead = (Date.now() - t0) / 1000 - 4;
+    console.error(
+      `capture ${run.name}: ${summary.nodes.map((n) => `${n.node}=${n.phase}`).join(', ')}; overhead ${overhead.toFixed(1)} s`,
+    );
+    assert.ok(summary.ok, JSON.stringify(summary.nodes));
+    assert.deepEqual(summary.nodes.map((n) => n.node).sort(), ['rc-node-1', 'rc-node-2']);
+    for (const n of summary.nodes) {
+      assert.equal(n.result?.status, 'ok', JSON.stringify(n.result));
+      assert.equal(n.result?.node, n.node);
+    }
+    const phases = seen.filter((e) => e.type === 'node').map((e) => (e.type === 'node' ? e.phase : ''));
+    assert.ok(phases.includes('capturing'), phases.join(','));
+    assert.equal(seen.at(-1)?.type, 'finished');
+  });
+
+  it('(stub worker) cancel mid-capture still yields the workers’ results', async () => {
+    const run = await engine.startCapture(request(120), { mutateJobs: stubWorker(120) });
+    await waitEvent(
+      run.events,
+      'both nodes capturing',
+      (_e, all) =>
+        new Set(
+          all.filter((x) => x.type === 'node' && x.phase === 'capturing').map((x) => (x.type === 'node' ? x.node : '')),
+        ).size === 2,
+      60_000,
+    );
+    await run.cancel();
+    const summary = await within(run.done, 60_000, 'cancelled capture to finish');
+    assert.equal(summary.cancelled, true);
+    for (const n of summary.nodes) {
+      assert.equal(n.phase, 'done', JSON.stringify(n));
+      assert.equal(n.result?.stopReason, 'signal', JSON.stringify(n.result));
+    }
+  });
+
+  it('(stub worker) a restarted engine rediscovers the capture and follows it to the end', async () => {
+    const first = await engine.startCapture(request(6), { mutateJobs: stubWorker(6) });
+    const name = first.name;
+    await waitEvent(first.events, 'capturing', (e) => e.type === 'node' && e.phase === 'capturing', 60_000);
+    first.dispose();
+    engine.dispose();
+
+    engine = await adminEngine(); // a new door: new caches, nothing shared with the old one
+    const listed = (await engine.listCaptures(ns)).find((c) => c.name === name);
+    assert.ok(listed, 'capture found by label');
+    assert.equal(listed.origin, 'ours');
+    assert.equal(listed.durationSeconds, 6);
+    assert.equal(listed.hostPath, '/var/log/retina/captures/retina');
+    assert.deepEqual(listed.nodes.map((n) => n.node).sort(), ['rc-node-1', 'rc-node-2']);
+
+    const run = await engine.attach(name, { namespace: ns });
+    const summary = await within(run.done, 60_000, 'attached capture to finish');
+    assert.ok(summary.ok, JSON.stringify(summary.nodes));
+    const after = (await engine.listCaptures(ns)).find((c) => c.name === name);
+    assert.equal(after?.finished, true);
+
+    const removed = await engine.deleteCapture(name, { namespace: ns });
+    assert.equal(removed.jobs.length, 2);
+  });
+});
