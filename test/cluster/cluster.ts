@@ -44,6 +44,8 @@ export interface ClusterInfo {
   startedAt: string;
   /** 'starting' while up() runs, 'ready' once every wait passed. */
   status: 'starting' | 'ready';
+  /** Seconds from the first process start to each milestone (for the benchmark). */
+  timings?: Record<string, number>;
 }
 
 let verbose = true;
@@ -179,12 +181,19 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
     };
 
     const t0 = performance.now();
+    const timings: Record<string, number> = {};
+    info.timings = timings;
+    const mark = (what: string): void => {
+      timings[what] = Math.round(performance.now() - t0) / 1000;
+    };
     start('etcd', 'etcd', etcdArgs(p, pt));
     await waitFor('etcd /health', async () => (await probe(`http://127.0.0.1:${pt.etcd}/health`)).body.includes('"health":"true"'), { timeoutMs: left(), abort });
+    mark('etcd');
     log(`etcd healthy (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
     start('kube-apiserver', 'kube-apiserver', apiserverArgs(p, pt));
     await waitFor('kube-apiserver /readyz', async () => (await probe(`${server}/readyz`, { pkiDir: p.pki, cert: 'admin' })).status === 200, { timeoutMs: left(), abort });
+    mark('apiserver');
     log(`kube-apiserver ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
     const kc = loadKubeConfig(p.adminKubeconfig);
@@ -194,10 +203,12 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
     start('kube-scheduler', 'kube-scheduler', schedulerArgs(p, pt));
     await waitFor('kube-controller-manager /healthz', async () => (await probe(`https://127.0.0.1:${pt.controllerManager}/healthz`)).status === 200, { timeoutMs: left(), abort });
     await waitFor('kube-scheduler /healthz', async () => (await probe(`https://127.0.0.1:${pt.scheduler}/healthz`)).status === 200, { timeoutMs: left(), abort });
+    mark('controlPlane');
     log(`controller-manager and scheduler healthy (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
     for (let i = 1; i <= want.nodes; i++) start(nodeName(i), 'nodeagent', nodeAgentArgs(p, i));
     if (want.hollow > 0) start('hollow', 'nodeagent', hollowArgs(p, want.hollow));
+    mark('agentsStarted');
 
     const core = kc.makeApiClient(k8s.CoreV1Api);
     if (want.nodes > 0) {
@@ -210,6 +221,7 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
         },
         { timeoutMs: left(), intervalMs: 250, abort },
       );
+      mark('nodesReady');
       log(`${want.nodes} nodes Ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     }
     if (want.hollow > 0) {
@@ -221,6 +233,7 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
         },
         { timeoutMs: left() + want.hollow * 500, intervalMs: 1000, abort },
       );
+      mark('hollowReady');
       log(`${want.hollow} hollow nodes Ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     }
     await waitFor(
@@ -231,6 +244,7 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
       },
       { timeoutMs: left(), abort },
     );
+    mark('ready');
     info.status = 'ready';
     saveCluster(p, info);
     log(`cluster ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -1,0 +1,105 @@
+// `npm run bench:cluster [-- --cold]`: start/stop time and memory of the test cluster, and
+// scale with 500 hollow nodes. Writes test/bench/results/cluster.json (+ svg, README table).
+// It restarts the cluster (down/up), so do not run it while tests use the cluster.
+//
+// --cold re-measures the first build (empty GOCACHE, fresh bin dir; the Go module cache is kept,
+// so downloads are not counted). Without it, first_build_seconds is the figure measured on the
+// first build on this machine (FIRST_BUILD below).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { down, up, type ClusterInfo } from '../cluster/cluster.js';
+import { buildAll } from '../cluster/lib/build.js';
+import { memoryOf, rssBytes } from '../cluster/lib/mem.js';
+import { writeResult } from './lib/report.js';
+
+/** Measured 2025-11-26 on the 2-core CI VM: kube-apiserver+controller-manager+scheduler in one
+ * `go build` (empty build cache) 393 s, etcd built alongside (91 s, overlapping). */
+const FIRST_BUILD = { seconds: 393, measured: 'first build on this machine (2 cores): control plane 393 s wall, etcd 91 s in parallel' };
+
+const HOLLOW = 500;
+const GiB = 1024 ** 3;
+
+async function coldBuild(): Promise<number> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'rc-coldbuild-'));
+  const saved = process.env.GOCACHE;
+  process.env.GOCACHE = path.join(tmp, 'gocache');
+  try {
+    const t0 = performance.now();
+    await buildAll(path.join(tmp, 'bin'), { force: true, only: ['control plane', 'etcd'] });
+    return (performance.now() - t0) / 1000;
+  } finally {
+    if (saved === undefined) delete process.env.GOCACHE;
+    else process.env.GOCACHE = saved;
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const roots = (info: ClusterInfo): number[] => Object.values(info.pids);
+
+async function main(): Promise<void> {
+  const cold = process.argv.includes('--cold');
+  const firstBuild = cold ? await coldBuild() : FIRST_BUILD.seconds;
+
+  await down({ verbose: false });
+  // Binaries are built (and cached) by this up if needed; the timed up below is the warm one.
+  await up({ nodes: 3, verbose: false });
+  await down({ verbose: false });
+
+  let t0 = performance.now();
+  const info = await up({ nodes: 3, verbose: false });
+  const upWarm = (performance.now() - t0) / 1000;
+  const mem = memoryOf(roots(info));
+  t0 = performance.now();
+  await down({ verbose: false });
+  const downSecs = (performance.now() - t0) / 1000;
+
+  const scale = await up({ nodes: 0, hollow: HOLLOW, timeoutMs: 300_000, verbose: false });
+  const hollowReady = (scale.timings?.hollowReady ?? NaN) - (scale.timings?.controlPlane ?? 0);
+  const apiserverRss = rssBytes(scale.pids['kube-apiserver'] ?? 0);
+  const scaleMem = memoryOf(roots(scale));
+  await down({ verbose: false });
+
+  const r1 = (n: number): number => Math.round(n * 10) / 10;
+  const data = {
+    first_build_seconds: r1(firstBuild),
+    first_build_note: cold ? 're-measured with --cold (empty GOCACHE, module cache kept)' : FIRST_BUILD.measured,
+    up_warm_seconds: r1(upWarm),
+    up_warm_timings: info.timings,
+    down_seconds: r1(downSecs),
+    cluster_memory_bytes: mem.pss,
+    cluster_memory_rss_bytes: mem.rss,
+    cluster_processes: mem.processes,
+    hollow_nodes: HOLLOW,
+    hollow_ready_seconds: r1(hollowReady),
+    apiserver_rss_bytes_at_500: apiserverRss,
+    cluster_memory_bytes_at_500: scaleMem.pss,
+  };
+  console.log(JSON.stringify(data, null, 2));
+  writeResult(
+    'cluster',
+    data,
+    [
+      { figure: 'test cluster first build (cold)', value: data.first_build_seconds, unit: 's' },
+      { figure: 'cluster up (warm) to 3 Ready nodes', value: data.up_warm_seconds, unit: 's', goal: '≤ 30', ok: data.up_warm_seconds <= 30 },
+      { figure: 'cluster down', value: data.down_seconds, unit: 's' },
+      { figure: 'cluster memory (PSS, 3 nodes)', value: r1(mem.pss / 2 ** 20), unit: 'MiB', goal: '≤ 1536', ok: mem.pss <= 1.5 * GiB },
+      { figure: `${HOLLOW} hollow nodes Ready`, value: data.hollow_ready_seconds, unit: 's' },
+      { figure: `apiserver RSS at ${HOLLOW} nodes`, value: r1(apiserverRss / 2 ** 20), unit: 'MiB' },
+    ],
+    {
+      title: 'Test cluster: times',
+      unit: 's',
+      bars: [
+        { label: 'up (warm, 3 nodes)', value: data.up_warm_seconds, group: 'start' },
+        { label: 'down', value: data.down_seconds, group: 'stop' },
+        { label: `${HOLLOW} hollow nodes Ready`, value: data.hollow_ready_seconds, group: 'scale' },
+      ],
+    },
+  );
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});
