@@ -35,6 +35,9 @@ const PAYLOAD = 22; // 14 + 20 + 8 + 22 = 64-byte frames
 const KERNEL_BUFFER = 8 * 1024 * 1024;
 const TOTAL_BUDGET_MS = 280_000;
 const SETTLE_MS = 1100;
+// Sender and capturer run at a raised priority (both tools alike) so that other work on the shared
+// 2 cores (builds) disturbs the rates less; CPU is counted per process, so this does not inflate it.
+const NICE = ['nice', '-n', process.env.BENCH_NICE ?? '-10'];
 type Tool = 'tcpdump' | 'worker';
 
 interface Row {
@@ -165,7 +168,10 @@ async function runOnce(
           '--buffer',
           String(KERNEL_BUFFER),
         ];
-  const proc = spawn('ip', ['netns', 'exec', pair.nsB, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('ip', ['netns', 'exec', pair.nsB, ...NICE, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.add(proc);
   proc.on('exit', () => started.delete(proc));
   let out = '';
@@ -188,6 +194,7 @@ async function runOnce(
       'netns',
       'exec',
       pair.nsA,
+      ...NICE,
       bins.sender,
       TARGET_IP,
       String(TARGET_PORT),
@@ -314,63 +321,89 @@ async function main(): Promise<void> {
   }
   const get = (tool: Tool, rate: number | 'max'): Row | undefined =>
     rows.find((r) => r.tool === tool && r.offered_pps === rate);
+  const runsOf = (tool: Tool, rate: number | 'max'): Row[] =>
+    runs.filter((r) => r.tool === tool && r.offered_pps === rate);
   const label = (rate: number | 'max'): string => (rate === 'max' ? 'max' : `${rate / 1000}k`);
-  const figures: Figure[] = [];
+  // Derived per run, then the median (medians of raw columns may come from different runs).
+  const shareOf = (r: Row): number => (r.sent ? (100 * r.captured) / r.sent : 0);
+  const usPerPacket = (r: Row, steady: boolean): number =>
+    r.captured ? ((steady ? r.cpu_seconds_steady : r.cpu_seconds) / r.captured) * 1e6 : NaN;
   const perPacketRatio = (rate: number | 'max', steady: boolean): number | null => {
-    const w = get('worker', rate);
-    const t = get('tcpdump', rate);
-    if (!w || !t || !w.captured || !t.captured) return null;
-    const cw = (steady ? w.cpu_seconds_steady : w.cpu_seconds) / w.captured;
-    const ct = (steady ? t.cpu_seconds_steady : t.cpu_seconds) / t.captured;
-    return ct > 0 ? cw / ct : null;
+    const w = runsOf('worker', rate);
+    const t = runsOf('tcpdump', rate);
+    if (!w.length || !t.length) return null;
+    const ct = median(t.map((r) => usPerPacket(r, steady)));
+    return ct > 0 ? median(w.map((r) => usPerPacket(r, steady))) / ct : null;
   };
-  for (const rate of ['100000', '150000', 'max'].map((r) => (r === 'max' ? ('max' as const) : Number(r)))) {
+  const derived = rows.map((r) => {
+    const rs = runsOf(r.tool, r.offered_pps);
+    return {
+      tool: r.tool,
+      offered_pps: r.offered_pps,
+      captured_share_pct_median: median(rs.map(shareOf)),
+      captured_share_pct_worst: Math.min(...rs.map(shareOf)),
+      kernel_drops_worst: Math.max(...rs.map((x) => x.kernel_drops)),
+      cpu_us_per_packet_median: median(rs.map((x) => usPerPacket(x, false))),
+      cpu_us_per_packet_steady_median: median(rs.map((x) => usPerPacket(x, true))),
+    };
+  });
+  const figures: Figure[] = [];
+  for (const rate of [100_000, 150_000, 'max'] as const) {
+    const d = derived.find((x) => x.tool === 'worker' && x.offered_pps === rate);
     const w = get('worker', rate);
-    if (!w) continue;
-    const share = w.sent ? (100 * w.captured) / w.sent : null;
+    if (!d || !w) continue;
     figures.push({
-      figure: `worker captured share @ ${label(rate)} pps`,
-      value: share,
+      figure: `worker captured share @ ${label(rate)} pps (worst of ${runsOf('worker', rate).length}; sender reached ${Math.round(w.sender_pps / 1000)}k pps)`,
+      value: Math.round(d.captured_share_pct_worst * 1000) / 1000,
       unit: '%',
       goal: '100',
-      ok: share !== null && share >= 99.999,
+      ok: d.captured_share_pct_worst >= 100,
     });
     figures.push({
-      figure: `worker kernel drops @ ${label(rate)} pps`,
-      value: w.kernel_drops,
+      figure: `worker kernel drops @ ${label(rate)} pps (worst run)`,
+      value: d.kernel_drops_worst,
       unit: 'packets',
       goal: '0',
-      ok: w.kernel_drops === 0,
+      ok: d.kernel_drops_worst === 0,
     });
     const ratio = perPacketRatio(rate, false);
     figures.push({
-      figure: `worker CPU per captured packet vs tcpdump @ ${label(rate)} pps`,
+      figure: `worker CPU per captured packet vs tcpdump @ ${label(rate)} pps (whole process, ${DURATION_S} s run)`,
       value: ratio,
       unit: '×',
       goal: '≤ 1.2',
       ok: ratio !== null && ratio <= 1.2,
     });
+    const steady = perPacketRatio(rate, true);
+    figures.push({
+      figure: `worker CPU per captured packet vs tcpdump @ ${label(rate)} pps (without process startup)`,
+      value: steady,
+      unit: '×',
+      goal: '≤ 1.2',
+      ok: steady !== null && steady <= 1.2,
+    });
   }
-  const peak = Math.max(0, ...rows.filter((r) => r.tool === 'worker').map((r) => r.peak_rss_bytes));
+  const peak = Math.max(0, ...runs.filter((r) => r.tool === 'worker').map((r) => r.peak_rss_bytes));
   figures.push({
-    figure: 'worker peak RSS',
+    figure: 'worker peak RSS (max of all runs)',
     value: Math.round((peak / 2 ** 20) * 10) / 10,
     unit: 'MiB',
     goal: '≤ 64',
     ok: peak <= 64 * 2 ** 20,
   });
-  const tmax = get('tcpdump', 'max');
+  const tmax = derived.find((x) => x.tool === 'tcpdump' && x.offered_pps === 'max');
   if (tmax)
     figures.push({
-      figure: 'tcpdump captured share @ max pps',
-      value: tmax.sent ? (100 * tmax.captured) / tmax.sent : null,
+      figure: 'tcpdump captured share @ max pps (worst run)',
+      value: Math.round(tmax.captured_share_pct_worst * 1000) / 1000,
       unit: '%',
     });
+  figures.push({ figure: 'machine load (1-min loadavg at start)', value: Number(loadBefore.split(' ')[0]), unit: '' });
 
-  const bars = rows.map((r) => ({
-    label: `${r.tool} @ ${label(r.offered_pps)}`,
-    value: r.captured ? (r.cpu_seconds / r.captured) * 1e6 : 0,
-    group: r.tool,
+  const bars = derived.map((d) => ({
+    label: `${d.tool} @ ${label(d.offered_pps)}`,
+    value: Number.isFinite(d.cpu_us_per_packet_median) ? d.cpu_us_per_packet_median : 0,
+    group: d.tool,
   }));
   const file = writeResult(
     'worker',
@@ -384,13 +417,11 @@ async function main(): Promise<void> {
       loadavg_before: loadBefore,
       loadavg_after: loadAfter,
       rows,
-      ratios_steady_state: Object.fromEntries(
-        ['100000', '150000', 'max'].map((r) => [r, perPacketRatio(r === 'max' ? 'max' : Number(r), true)]),
-      ),
+      derived,
       runs,
     },
     figures,
-    { title: 'CPU per captured packet (whole process)', unit: 'µs', bars },
+    { title: 'CPU per captured packet (whole process, median of runs)', unit: 'µs', bars },
   );
   console.log(`load before: ${loadBefore}; after: ${loadAfter}`);
   for (const f of figures)
