@@ -1,0 +1,224 @@
+// Capture commands: start (flow or quick), stop, delete, download, open in Wireshark, reveal,
+// open any pcap. Handlers get their AbortSignal and error display from the CommandRegistry.
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { CaptureElement } from '../views/captureModel.js';
+import type { ClusterElement } from '../views/clusterModel.js';
+import { CMD, SETTINGS, VIEW } from '../views/ids.js';
+import type { CaptureInfo } from '../views/ports.js';
+import { selectionToTargets } from '../views/targets.js';
+import { requireBlobCredentials } from './blobSecrets.js';
+import { unavailableEngine, type CaptureEngine, type UiProgress } from './captureEngine.js';
+import type { CaptureTree } from './captureTree.js';
+import type { ClusterService } from './clusterService.js';
+import type { ClusterTree } from './clusterTree.js';
+import { linkToken, UserError, type CommandRegistry } from './commands.js';
+import type { Log } from './log.js';
+import { buildRequest, runStartFlow, settingsDefaults, type LastChoices } from './startFlow.js';
+import type { CaptureStatusBar } from './statusBar.js';
+import type { TestEventSink } from './testEvents.js';
+import { findWireshark, launchWireshark, WIRESHARK_DOWNLOAD_URL } from './wireshark.js';
+
+export interface CaptureUi {
+  context: vscode.ExtensionContext;
+  commands: CommandRegistry;
+  log: Log;
+  events: TestEventSink;
+  service: ClusterService;
+  clusters: ClusterTree;
+  captures: CaptureTree;
+  status: CaptureStatusBar;
+  engine?: CaptureEngine;
+}
+
+/** Filter check used while typing; replaced by src/capture's filterProblem once wired. */
+export function basicFilterProblem(v: string): string | undefined {
+  if (v.length > 1024) return 'The filter is longer than 1024 characters';
+  let depth = 0;
+  for (const ch of v) {
+    if (ch === '(') depth++;
+    if (ch === ')' && --depth < 0) return 'Unbalanced parentheses';
+  }
+  if (depth !== 0) return 'Unbalanced parentheses';
+  if (/[;&|`$]/.test(v.replace(/&&|\|\|/g, ''))) return 'Shell characters are not part of BPF';
+  return undefined;
+}
+
+function captureOf(arg: unknown): CaptureInfo | undefined {
+  const e = arg as CaptureElement | undefined;
+  return e && (e.type === 'capture' || e.type === 'captureNode') ? e.capture : undefined;
+}
+
+export function registerCaptureCommands(ui: CaptureUi): void {
+  const engine = ui.engine ?? unavailableEngine;
+  const { commands, context, log, events } = ui;
+  const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration(SETTINGS.section);
+
+  async function start(quick: boolean, signal: AbortSignal, clicked: unknown, all: unknown): Promise<void> {
+    const rows = (Array.isArray(all) ? all : undefined) as ClusterElement[] | undefined;
+    const fallback = clicked ?? ui.clusters.view.selection[0];
+    const sel = selectionToTargets(
+      fallback as ClusterElement | undefined,
+      rows ?? (clicked ? undefined : ui.clusters.view.selection),
+    );
+    if (!sel.context || sel.targets.length === 0) {
+      throw new UserError('Select nodes, pods, a namespace or a workload in the Clusters view, then Start Capture.');
+    }
+    events('startFlow', { context: sel.context, targets: sel.targets, quick });
+    const choices: LastChoices | undefined = quick
+      ? { ...settingsDefaults(), durationSeconds: 30 }
+      : await runStartFlow(context.globalState, sel, basicFilterProblem);
+    if (!choices) return;
+    let sas: string | undefined;
+    if (choices.output !== 'hostPath') {
+      const creds = await requireBlobCredentials(context.secrets);
+      if (creds.kind !== 'sas')
+        throw new UserError(
+          'Account-key blob storage needs the engine to mint SAS URLs; set a container SAS URL instead.',
+        );
+      sas = creds.containerSasUrl;
+    }
+    const req = buildRequest(sel, choices, sas);
+    events('startRequested', {
+      context: req.context,
+      namespace: req.namespace,
+      targets: req.targets,
+      durationSeconds: req.durationSeconds,
+      filter: req.filter,
+    });
+    log.info(`starting capture on ${sel.label} (${req.durationSeconds}s, filter "${req.filter}")`);
+    if (!engine.available)
+      throw new UserError(
+        'The capture engine is not part of this build yet: the tree and settings work, starting captures does not.',
+        [{ title: 'Show Captures', run: () => vscode.commands.executeCommand(`${VIEW.captures}.focus`) }],
+      );
+    const capture = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Retina Capture on ${sel.label}`, cancellable: true },
+      async (progress, token) => {
+        const ctl = linkToken(token, signal);
+        return engine.start(req, ctl.signal, (p: UiProgress) => {
+          events('progress', p as unknown as Record<string, unknown>);
+          if (p.type === 'planned') progress.report({ message: `${p.nodes.length} nodes: ${p.nodes.join(', ')}` });
+          if (p.type === 'node') progress.report({ message: `${p.node}: ${p.phase}` });
+          if (p.type === 'blocked') void vscode.window.showErrorMessage(`Retina Capture: ${p.message}`);
+          ui.status.update();
+        });
+      },
+    );
+    ui.status.update();
+    await offerResults(capture, signal);
+  }
+
+  async function offerResults(capture: CaptureInfo, signal: AbortSignal): Promise<void> {
+    const failed = capture.nodes.filter((n) => n.phase === 'failed');
+    if (failed.length === capture.nodes.length) {
+      throw new UserError(
+        `Capture ${capture.name} failed on every node: ${failed.map((n) => `${n.node}: ${n.message ?? 'failed'}`).join('; ')}`,
+      );
+    }
+    const result = await download(capture, signal);
+    events('ready', { capture: capture.name, mergedFile: result.mergedFile, files: result.files });
+    const pick = await vscode.window.showInformationMessage(
+      `Capture ${capture.name} is ready${failed.length ? ` (${failed.length} nodes failed)` : ''}.`,
+      'Open in Wireshark',
+      'Reveal',
+    );
+    if (pick === 'Open in Wireshark') await openInWireshark(result.mergedFile ?? result.files[0]);
+    if (pick === 'Reveal' && result.mergedFile)
+      await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.mergedFile));
+  }
+
+  function downloadRoot(): string {
+    return cfg().get<string>(SETTINGS.downloadFolder) || path.join(context.globalStorageUri.fsPath, 'captures');
+  }
+
+  async function download(
+    capture: CaptureInfo,
+    signal: AbortSignal,
+  ): Promise<{ mergedFile?: string; files: string[] }> {
+    const folder = path.join(downloadRoot(), capture.context.replace(/[^\w.-]/g, '_'), capture.name);
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Downloading ${capture.name}`, cancellable: true },
+      (progress, token) =>
+        engine.download(capture, folder, linkToken(token, signal).signal, (text) => progress.report({ message: text })),
+    );
+    for (const w of result.warnings) log.warn(`${capture.name}: ${w}`);
+    ui.captures.setLocal(capture, { localPath: result.folder, mergedFile: result.mergedFile });
+    return result;
+  }
+
+  async function openInWireshark(file: string | undefined): Promise<void> {
+    if (!file) throw new UserError('There is no capture file to open.');
+    const found = await findWireshark(cfg().get<string>(SETTINGS.wiresharkPath) || undefined);
+    if (!found.ok) {
+      events('wiresharkMissing', { reason: found.reason });
+      const pick = await vscode.window.showWarningMessage(
+        `Retina Capture: ${found.reason}.`,
+        'Install Wireshark',
+        'Set Path…',
+      );
+      if (pick === 'Install Wireshark') await vscode.env.openExternal(vscode.Uri.parse(WIRESHARK_DOWNLOAD_URL));
+      if (pick === 'Set Path…')
+        await vscode.commands.executeCommand(
+          'workbench.action.openSettings',
+          `${SETTINGS.section}.${SETTINGS.wiresharkPath}`,
+        );
+      return;
+    }
+    const pid = await launchWireshark(found.info, file);
+    log.info(`Wireshark ${found.info.version} started (pid ${pid}) on ${file}`);
+    events('wiresharkStarted', { pid, file, version: found.info.version });
+  }
+
+  commands.register(CMD.startCapture, ({ signal }, clicked, all) => start(false, signal, clicked, all));
+  commands.register(CMD.quickCapture, ({ signal }, clicked, all) => start(true, signal, clicked, all));
+  commands.register(CMD.stopCapture, async (_run, arg) => {
+    const c = captureOf(arg);
+    if (!c) throw new UserError('Pick a running capture in the Captures view.');
+    await engine.stop(c);
+    log.info(`stopped ${c.name}`);
+  });
+  commands.register(CMD.deleteCapture, async (_run, arg) => {
+    const c = captureOf(arg);
+    if (!c) throw new UserError('Pick a capture in the Captures view.');
+    const ok = await vscode.window.showWarningMessage(
+      `Delete capture ${c.name} (its Jobs, pods and secret) from ${c.context}? Downloaded files stay.`,
+      { modal: true },
+      'Delete',
+    );
+    if (ok !== 'Delete') return;
+    await engine.delete(c);
+  });
+  commands.register(CMD.downloadCapture, async ({ signal }, arg) => {
+    const c = captureOf(arg);
+    if (!c) throw new UserError('Pick a finished capture in the Captures view.');
+    const r = await download(c, signal);
+    void vscode.window.showInformationMessage(
+      `Capture ${c.name} downloaded to ${r.mergedFile ?? r.files[0] ?? downloadRoot()}.`,
+    );
+  });
+  commands.register(CMD.openCapture, async ({ signal }, arg) => {
+    const c = captureOf(arg);
+    if (!c) throw new UserError('Pick a capture in the Captures view.');
+    const file = c.mergedFile ?? (await download(c, signal)).mergedFile;
+    await openInWireshark(file);
+  });
+  commands.register(CMD.revealCapture, async (_run, arg) => {
+    const c = captureOf(arg);
+    const target = c?.mergedFile ?? c?.localPath;
+    if (!target) throw new UserError('Download the capture first.');
+    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target));
+  });
+  commands.register(CMD.openPcapFile, async (_run, arg) => {
+    const uri =
+      arg instanceof vscode.Uri
+        ? arg
+        : (
+            await vscode.window.showOpenDialog({
+              canSelectMany: false,
+              filters: { Captures: ['pcapng', 'pcap', 'cap'] },
+            })
+          )?.[0];
+    if (uri) await openInWireshark(uri.fsPath);
+  });
+}

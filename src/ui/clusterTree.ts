@@ -1,0 +1,62 @@
+// The Clusters view: kubeconfig contexts → Nodes / Namespaces → pods, live from informers.
+import * as vscode from 'vscode';
+import { childrenOf, rowOf, type ClusterElement } from '../views/clusterModel.js';
+import { VIEW } from '../views/ids.js';
+import type { ClusterService } from './clusterService.js';
+import type { TestEventSink } from './testEvents.js';
+import { toTreeItem } from './treeItem.js';
+
+export class ClusterTree implements vscode.TreeDataProvider<ClusterElement>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ClusterElement | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  readonly view: vscode.TreeView<ClusterElement>;
+  private readonly subs: vscode.Disposable[] = [];
+  private firstRenderReported = false;
+
+  constructor(
+    private readonly service: ClusterService,
+    private readonly events: TestEventSink,
+    private readonly activatedAt: number,
+  ) {
+    this.view = vscode.window.createTreeView(VIEW.clusters, {
+      treeDataProvider: this,
+      canSelectMany: true,
+      showCollapseAll: true,
+    });
+    // Whole-tree refresh on change: element identity is by TreeItem.id, so expansion and
+    // selection survive, and VS Code diffs the rows.
+    this.subs.push(
+      this.view,
+      this.service.onDidChange(() => this.changed.fire(undefined)),
+    );
+  }
+
+  getTreeItem(e: ClusterElement): vscode.TreeItem {
+    return toTreeItem(rowOf(e));
+  }
+
+  async getChildren(e?: ClusterElement): Promise<ClusterElement[]> {
+    if (!e) {
+      const contexts = await this.service.contexts();
+      return contexts.map((context) => ({ type: 'context', context }));
+    }
+    const ctx = e.type === 'context' ? e.context.name : e.context;
+    const snap = await this.service.cluster(ctx);
+    const kids = childrenOf(e, snap);
+    if (e.type === 'nodes' && snap.synced && !this.firstRenderReported) {
+      this.firstRenderReported = true;
+      const ms = Math.round(performance.now() - this.activatedAt);
+      this.events('nodesShown', { context: ctx, nodes: snap.nodes.map((n) => n.name), msSinceActivation: ms });
+    }
+    return kids;
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+    this.changed.dispose();
+  }
+}

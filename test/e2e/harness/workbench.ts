@@ -1,0 +1,35 @@
+// Workbench gestures that survive VS Code's DOM quirks (see field notes): rows are matched by
+// text, context-menu entries are hovered before they are clicked.
+import type { Locator, Page } from 'playwright-core';
+
+export async function openRetinaView(page: Page): Promise<void> {
+  const icon = page
+    .locator(
+      '.activitybar .action-item a[aria-label^="Retina Capture"], .activitybar .action-item[aria-label^="Retina Capture"]',
+    )
+    .first();
+  await icon.waitFor({ timeout: 60_000 });
+  await icon.click();
+  await page.locator('.pane-header', { hasText: 'Clusters' }).first().waitFor({ timeout: 30_000 });
+}
+
+export function treeRow(page: Page, text: string): Locator {
+  return page.locator('.monaco-list-row', { hasText: text }).first();
+}
+
+export async function clickMenuEntry(page: Page, label: string): Promise<void> {
+  const entry = page.locator('.monaco-menu .action-item', { hasText: label }).first();
+  await entry.waitFor({ timeout: 10_000 });
+  await entry.hover();
+  await page.waitForTimeout(250);
+  await entry.click();
+}
+
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+}
