@@ -1,0 +1,187 @@
+// Host-path download logic with a fake Kubernetes door: which pods are made, what is exec'd,
+// that helper pods are always deleted, and that hostile annotations are refused.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import {
+  downloadCaptureFromHostPath,
+  type HelperPodDoor,
+  type PodManifest,
+  type PodSummary,
+} from '../../../src/download/hostpath.js';
+import { captureArchive } from './corpus/build.js';
+
+const TS = '20260101000000UTC';
+const work = mkdtempSync(path.join(os.tmpdir(), 'hostpath-unit-'));
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+class FakeDoor implements HelperPodDoor {
+  created: PodManifest[] = [];
+  deleted: string[] = [];
+  execs: string[][] = [];
+  constructor(
+    private pods: PodSummary[],
+    private files: Record<string, Buffer>,
+  ) {}
+  async listPods(): Promise<PodSummary[]> {
+    return this.pods;
+  }
+  async createPod(_ns: string, pod: PodManifest): Promise<string> {
+    this.created.push(pod);
+    return `helper-${this.created.length}`;
+  }
+  async waitPodRunning(): Promise<void> {}
+  async execStream(
+    _ns: string,
+    _pod: string,
+    _c: string,
+    cmd: string[],
+    stdout: Writable,
+  ): Promise<{ exitCode: number; stderr: string }> {
+    this.execs.push(cmd);
+    let code = 0;
+    let err = '';
+    if (cmd[0] === 'ls')
+      stdout.write(
+        Object.keys(this.files)
+          .map((f) => path.basename(f))
+          .join('\n') + '\n',
+      );
+    else if (cmd[0] === 'cat') {
+      const f = this.files[cmd[1]!];
+      if (f) {
+        for (let i = 0; i < f.length; i += 1000) stdout.write(f.subarray(i, i + 1000));
+      } else {
+        code = 1;
+        err = `cat: can't open '${cmd[1]}': No such file or directory`;
+      }
+    }
+    await new Promise<void>((r) => stdout.end(r));
+    return { exitCode: code, stderr: err };
+  }
+  async deletePod(_ns: string, name: string): Promise<void> {
+    this.deleted.push(name);
+  }
+}
+
+const pod = (node: string, ann: Record<string, string>): PodSummary => ({
+  name: `cap-${node}`,
+  namespace: 'ns',
+  nodeName: node,
+  labels: {},
+  annotations: ann,
+  tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'capture', effect: 'NoSchedule' }],
+});
+
+test('annotation path and ls path; helper pods as Retina makes them, always deleted', async () => {
+  const a1 = captureArchive('cap', 'n1', { 'cap-n1-x.pcapng': Buffer.from('one') });
+  const a2 = captureArchive('cap', 'n2', { 'cap-n2-x.pcapng': Buffer.from('two') });
+  const door = new FakeDoor(
+    [
+      pod('n1', {
+        'retina-capture-filename': `cap-n1-${TS}`,
+        'retina-capture-hostpath': '/var/log/retina/captures/retina',
+      }),
+    ],
+    {
+      [`/host/var/log/retina/captures/retina/cap-n1-${TS}.tar.gz`]: a1,
+      [`/host/data/caps/cap-n2-${TS}.tar.gz`]: a2,
+      [`/host/data/caps/cap-n2-20250101000000UTC.tar.gz`]: Buffer.from('old'),
+    },
+  );
+  const res = await downloadCaptureFromHostPath({
+    door,
+    namespace: 'ns',
+    capture: 'cap',
+    targetParent: path.join(work, 'a'),
+    nodes: ['n2'],
+    hostPath: '/data/caps',
+  });
+  assert.deepEqual(res.failures, []);
+  assert.deepEqual(
+    res.archives.map((a) => [a.node, a.blob]),
+    [
+      ['n1', `cap-n1-${TS}.tar.gz`],
+      ['n2', `cap-n2-${TS}.tar.gz`],
+    ],
+  );
+  assert.equal(door.created.length, 2);
+  const p1 = door.created.find((p) => p.spec.nodeName === 'n1')!;
+  assert.deepEqual(p1.metadata.labels, { 'retina.sh/app': 'download', 'capture-name': 'cap' });
+  const c = (
+    p1.spec.containers as {
+      image: string;
+      command: string[];
+      volumeMounts: { mountPath: string; readOnly: boolean }[];
+    }[]
+  )[0]!;
+  assert.equal(c.image, 'busybox');
+  assert.equal(c.command[0], 'sleep');
+  assert.deepEqual(c.volumeMounts[0], {
+    name: 'hostpath',
+    mountPath: '/host/var/log/retina/captures/retina',
+    readOnly: true,
+  });
+  assert.deepEqual(p1.spec.tolerations, [
+    { key: 'dedicated', operator: 'Equal', value: 'capture', effect: 'NoSchedule' },
+  ]);
+  const p2 = door.created.find((p) => p.spec.nodeName === 'n2')!;
+  assert.equal((p2.spec.tolerations as unknown[]).length, 3, 'Retina tolerations when no capture pod');
+  assert.deepEqual(door.execs.map((e) => e[0]).sort(), ['cat', 'cat', 'ls']);
+  assert.deepEqual(door.deleted.sort(), ['helper-1', 'helper-2']);
+});
+
+test('hostile annotation file name is refused; failure still deletes the helper', async () => {
+  const door = new FakeDoor(
+    [pod('n1', { 'retina-capture-filename': '../../etc/shadow#', 'retina-capture-hostpath': '/x' })],
+    {},
+  );
+  const res = await downloadCaptureFromHostPath({
+    door,
+    namespace: 'ns',
+    capture: 'cap',
+    targetParent: path.join(work, 'b'),
+  });
+  assert.equal(res.archives.length, 0);
+  assert.match(res.failures[0]!.error, /is not an archive name of capture cap/);
+  assert.equal(door.execs.length, 0);
+  assert.deepEqual(door.deleted, ['helper-1']);
+});
+
+test('hostile host path annotation is refused before any pod is made', async () => {
+  const door = new FakeDoor(
+    [pod('n1', { 'retina-capture-filename': `cap-n1-${TS}`, 'retina-capture-hostpath': '/var/../etc' })],
+    {},
+  );
+  await assert.rejects(
+    downloadCaptureFromHostPath({ door, namespace: 'ns', capture: 'cap', targetParent: path.join(work, 'c') }),
+    /not a clean absolute path/,
+  );
+  assert.equal(door.created.length, 0);
+});
+
+test('cat failing is a per-node failure with the command error', async () => {
+  const door = new FakeDoor(
+    [pod('n1', { 'retina-capture-filename': `cap-n1-${TS}`, 'retina-capture-hostpath': '/x' })],
+    {},
+  );
+  const res = await downloadCaptureFromHostPath({
+    door,
+    namespace: 'ns',
+    capture: 'cap',
+    targetParent: path.join(work, 'd'),
+  });
+  assert.match(res.failures[0]!.error, /exited 1: cat: can't open/);
+  assert.deepEqual(door.deleted, ['helper-1']);
+});
+
+test('no pods and no nodes: a message that says what to give', async () => {
+  const door = new FakeDoor([], {});
+  await assert.rejects(
+    downloadCaptureFromHostPath({ door, namespace: 'ns', capture: 'cap', targetParent: path.join(work, 'e') }),
+    /no pods of capture cap in namespace ns; if its Jobs were cleaned up, give the nodes and the host path/,
+  );
+});
