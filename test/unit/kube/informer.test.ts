@@ -1,0 +1,94 @@
+// The informer loop against a fake transport: list, watch from the list's resourceVersion with
+// bookmarks, 410 Gone → re-list (emitting the deletes it missed), typed events, dispose.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { Informer, type InformerEvent, type InformerTransport } from '../../../src/kube/informer.js';
+import { KINDS, type KubeObject } from '../../../src/kube/resources.js';
+import type { RequestOptions } from '../../../src/kube/transport.js';
+
+const pod = (name: string, rv: string): KubeObject => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
+
+class FakeTransport implements InformerTransport {
+  lists: { items: KubeObject[]; rv: string }[] = [];
+  watches: { query: RequestOptions['query']; stream: PassThrough }[] = [];
+  private waiters: (() => void)[] = [];
+  async request<R>(): Promise<R> {
+    const l = this.lists.shift();
+    if (!l) throw new Error('unexpected list');
+    return { metadata: { resourceVersion: l.rv }, items: l.items } as R;
+  }
+  async stream(opts: Omit<RequestOptions, 'method' | 'body'>): Promise<PassThrough> {
+    const s = new PassThrough();
+    this.watches.push({ query: opts.query, stream: s });
+    for (const w of this.waiters.splice(0)) w();
+    return s;
+  }
+  async nextWatch(n: number): Promise<{ query: RequestOptions['query']; stream: PassThrough }> {
+    while (this.watches.length < n) await new Promise<void>((r) => this.waiters.push(r));
+    return this.watches[n - 1] as { query: RequestOptions['query']; stream: PassThrough };
+  }
+}
+
+const line = (type: string, object: unknown): string => JSON.stringify({ type, object }) + '\n';
+
+test('list, watch with bookmarks, 410 → re-list with missed deletes, dispose', async () => {
+  const t = new FakeTransport();
+  t.lists.push({ items: [pod('a', '5'), pod('b', '6')], rv: '10' });
+  const inf = new Informer<KubeObject>(t, KINDS.pods);
+  const events: InformerEvent<KubeObject>[] = [];
+  inf.on((e) => events.push(e));
+  inf.start();
+  await inf.synced;
+  assert.deepEqual(
+    events.map((e) => `${e.type}:${e.object.metadata?.name}`),
+    ['add:a', 'add:b'],
+  );
+
+  const w1 = await t.nextWatch(1);
+  assert.equal(w1.query?.resourceVersion, '10');
+  assert.equal(w1.query?.allowWatchBookmarks, true);
+  w1.stream.write(line('ADDED', pod('c', '11')));
+  w1.stream.write(line('MODIFIED', pod('a', '12')));
+  w1.stream.write(line('BOOKMARK', { metadata: { resourceVersion: '20' } }));
+  w1.stream.end(); // server closed the watch (timeout): resume from the bookmark
+
+  const w2 = await t.nextWatch(2);
+  assert.equal(w2.query?.resourceVersion, '20');
+  assert.equal(inf.counters.bookmarks, 1);
+  // b was deleted while we were not looking; the server says our version is too old.
+  t.lists.push({ items: [pod('a', '12'), pod('c', '11')], rv: '30' });
+  w2.stream.write(line('ERROR', { kind: 'Status', code: 410, message: 'too old resource version: 20 (25)' }));
+  const w3 = await t.nextWatch(3);
+  assert.equal(w3.query?.resourceVersion, '30');
+  assert.equal(inf.counters.relistsOn410, 1);
+  assert.deepEqual(
+    events.map((e) => `${e.type}:${e.object.metadata?.name}`),
+    ['add:a', 'add:b', 'add:c', 'update:a', 'delete:b'],
+  );
+  assert.deepEqual(
+    inf
+      .list()
+      .map((p) => p.metadata?.name)
+      .sort(),
+    ['a', 'c'],
+  );
+  w3.stream.write(line('DELETED', pod('c', '31')));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(inf.get('ns', 'c'), undefined);
+  inf.dispose();
+  assert.equal(t.watches.length, 3, 'no polling, no extra requests');
+});
+
+test('a forbidden first list rejects synced with the message', async () => {
+  const t: InformerTransport = {
+    request: async () => {
+      const { KubeError } = await import('../../../src/kube/errors.js');
+      throw new KubeError('forbidden', 'You cannot list pods (cluster-wide).');
+    },
+    stream: async () => new PassThrough(),
+  };
+  const inf = new Informer<KubeObject>(t, KINDS.pods).start();
+  await assert.rejects(inf.synced, /You cannot list pods/);
+  inf.dispose();
+});
