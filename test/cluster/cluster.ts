@@ -15,6 +15,7 @@ import { BRIDGE, BRIDGE_IP, CLUSTER_CIDR, K8S_VERSION, SERVICE_CIDR, clusterSrc,
 import { makeCerts, writeKubeconfig } from './lib/pki.js';
 import { isAlive, isOurs, portOwner, removePidFile, startDetached, stopGroup, tail, type Started } from './lib/proc.js';
 import { cleanupLeftovers, stopRecorded } from './lib/teardown.js';
+import { withLock } from './lib/lock.js';
 import { waitFor } from './lib/wait.js';
 
 export interface UpOptions {
@@ -103,6 +104,10 @@ function printLines(info: ClusterInfo): void {
 /** Starts the cluster (or returns the healthy one already running). */
 export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
   verbose = opts.verbose ?? true;
+  return withLock(`${paths().state}.lock`, 'cluster up/down', () => upLocked(opts));
+}
+
+async function upLocked(opts: UpOptions): Promise<ClusterInfo> {
   const want = { nodes: opts.nodes ?? 3, hollow: opts.hollow ?? 0 };
   if (!Number.isInteger(want.nodes) || want.nodes < 0 || want.nodes > 8) throw new Error(`--nodes must be 0..8 (rc-node-9 is reserved for tests), got ${want.nodes}`);
   if (!Number.isInteger(want.hollow) || want.hollow < 0 || want.hollow > 5000) throw new Error(`--hollow must be 0..5000, got ${want.hollow}`);
@@ -116,10 +121,10 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
       return existing;
     }
     log(`a previous cluster is not usable (${why}); cleaning it with down first`);
-    await down({ verbose: verbose });
+    await downLocked();
   } else if (existsSync(p.state)) {
     log('leftovers of a previous run found (no cluster.json); cleaning them with down first');
-    await down({ verbose: verbose });
+    await downLocked();
   }
 
   ensureHostTools();
@@ -253,7 +258,7 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
     const msg = e instanceof Error ? e.message : String(e);
     log('start failed; cleaning up with down');
     try {
-      await down({ verbose: false });
+      await downLocked();
     } catch (e2) {
       log(`down after the failed start also failed: ${e2 instanceof Error ? e2.message : String(e2)}`);
     }
@@ -264,6 +269,10 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
 /** Stops everything `up` started and removes the state dir (binaries stay cached). */
 export async function down(opts: { verbose?: boolean } = {}): Promise<void> {
   if (opts.verbose !== undefined) verbose = opts.verbose;
+  await withLock(`${paths().state}.lock`, 'cluster up/down', downLocked);
+}
+
+async function downLocked(): Promise<void> {
   const p = paths();
   const info = readCluster();
   await stopRecorded(p, info, log);
