@@ -57,7 +57,7 @@ const pod = (status: unknown, meta: Record<string, unknown> = {}): V1Pod =>
     },
     spec: { nodeName: 'n1' },
     status,
-  }) as V1Pod;
+  }) as unknown as V1Pod;
 
 const running = (startedAt: string) =>
   pod({ phase: 'Running', containerStatuses: [{ name: 'capture', state: { running: { startedAt } } }] });
