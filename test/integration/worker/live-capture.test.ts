@@ -307,6 +307,67 @@ describe(
       );
     });
 
+    test('the interface disappearing mid-capture emits "error"; close() and stats() still work', async () => {
+      // A veth pair of its own inside B, so that deleting it disturbs nothing else.
+      run('ip', ['-n', pair.nsB, 'link', 'add', 'rcw-x0', 'type', 'veth', 'peer', 'name', 'rcw-x1']);
+      run('ip', ['-n', pair.nsB, 'link', 'set', 'rcw-x0', 'up']);
+      run('ip', ['-n', pair.nsB, 'link', 'set', 'rcw-x1', 'up']);
+      const script = `
+      import { LiveCapture } from ${JSON.stringify(path.join(root, 'worker/src/capture/live.ts'))};
+      const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+      const cap = LiveCapture.open({ device: 'rcw-x0', filter: '', snapLength: 0, bufferBytes: 0, interfaceId: 0 });
+      cap.on('records', () => undefined);
+      cap.on('error', (e) => {
+        out({ event: 'error', message: e.message });
+        cap.close();
+        out({ event: 'closed', stats: cap.stats(), closed: cap.closed });
+        process.exit(0);
+      });
+      out({ event: 'ready' });
+    `;
+      const c = spawnInNs(pair.nsB, [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script]);
+      await c.waitFor('ready');
+      run('ip', ['-n', pair.nsB, 'link', 'del', 'rcw-x0']);
+      const err = await c.waitFor('error');
+      assert.match(String(err.message), /capture on rcw-x0 failed: .*(went down|No such device|ENODEV|bad file)/i);
+      const closed = await c.waitFor('closed');
+      assert.equal(closed.closed, true);
+      assert.equal(await c.exited, 0);
+    });
+
+    test('close() from inside a "records" listener stops safely', async () => {
+      const script = `
+      import { LiveCapture } from ${JSON.stringify(path.join(root, 'worker/src/capture/live.ts'))};
+      const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+      const cap = LiveCapture.open({ device: process.argv[1], filter: 'udp', snapLength: 0, bufferBytes: 0, interfaceId: 0, timeoutMs: 50, recordBufferBytes: 262176 });
+      let calls = 0;
+      cap.on('records', (chunk, n) => {
+        calls++;
+        cap.close();
+        out({ event: 'closed', n, bytes: chunk.length, calls, stats: cap.stats() });
+        setTimeout(() => { out({ event: 'done', calls }); process.exit(0); }, 300);
+      });
+      out({ event: 'ready' });
+    `;
+      const c = spawnInNs(pair.nsB, [
+        process.execPath,
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        script,
+        pair.devB,
+      ]);
+      await c.waitFor('ready');
+      await send(pair, 2000, 100);
+      const closed = await c.waitFor('closed');
+      assert.ok((closed.n as number) >= 1);
+      assert.ok((closed.stats as { received: number }).received >= 1);
+      const done = await c.waitFor('done');
+      assert.equal(done.calls, 1, 'no records after close()');
+      assert.equal(await c.exited, 0);
+    });
+
     test('patched native binding: failed open() leaves the instance usable; oversize packets are cut safely; legacy API unchanged', async () => {
       // Runs the native module directly in a child (a crash here must not take the test runner down).
       const script = `

@@ -13,6 +13,10 @@
 // The `chunk` Buffer is a view of the native buffer and is only valid during the callback: write
 // it synchronously or copy it. A listener that throws does not unwind through the native code: the
 // error is re-emitted as 'error' on the next tick (unhandled 'error' ends the process, as usual).
+// 'error' is also emitted (next tick) when capturing fails after open, e.g. the interface was
+// deleted ("The interface went down" / ENODEV): no more records come; call close() as usual.
+// close() called from inside a 'records' listener stops at once: the rest of that dispatch and
+// what the kernel still holds are not delivered (the final drain only runs outside listeners).
 //
 // Open failures throw CaptureOpenError. Each open() uses a fresh native instance and a failed one
 // is never touched again (the patch also makes a failed instance safe, belt and braces).
@@ -145,6 +149,11 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
     this.device = opts.device;
     this.interfaceId = opts.interfaceId;
     cap.on('records', (bytes: number, packets: number) => this.#onRecords(bytes, packets));
+    // The device went away or polling failed: capture has stopped; close() is still expected.
+    cap.on('capError', (message: string) => {
+      const err = new Error(`capture on ${this.device} failed: ${message}`);
+      process.nextTick(() => this.emit('error', err));
+    });
   }
 
   /** Opens the device and starts capturing; records flow once a 'records' listener is attached. */
@@ -208,6 +217,7 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
       this.#finalStats = undefined;
     }
     cap.removeAllListeners('records');
+    cap.removeAllListeners('capError');
     this.#cap = undefined;
   }
 }
