@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { buildAll, ensureHostTools } from './lib/build.js';
+import { buildAll, ensureHostTools, staleTargets } from './lib/build.js';
 import { applyYamlFile, isReady, loadKubeConfig, probe } from './lib/kube.js';
 import { BRIDGE, BRIDGE_IP, CLUSTER_CIDR, K8S_VERSION, SERVICE_CIDR, clusterSrc, nodeIP, nodeName, paths, ports, repoRoot, type Paths, type Ports } from './lib/paths.js';
 import { makeCerts, writeKubeconfig } from './lib/pki.js';
@@ -81,6 +81,9 @@ async function unhealthy(info: ClusterInfo, want: { nodes: number; hollow: numbe
   for (const [name, pid] of Object.entries(info.pids)) {
     if (!isAlive(pid) || !isOurs(pid, info.bin)) return `${name} (pid ${pid}) is not running`;
   }
+  // Sources changed since the running binaries were built (e.g. a node agent fix): restart.
+  const stale = staleTargets(p.bin).filter((t) => t !== 'nodeagent' || want.nodes + want.hollow > 0);
+  if (stale.length) return `sources of ${stale.join(', ')} changed since it was built`;
   try {
     const r = await probe(`${info.server}/readyz`, { pkiDir: p.pki, cert: 'admin' });
     if (r.status !== 200) return `apiserver /readyz answers ${r.status}`;

@@ -124,6 +124,18 @@ function runLogged(cmd: string, args: string[], cwd: string, logFile: string, ti
   });
 }
 
+/** Targets whose binary is missing or older than its sources (stamp mismatch). */
+export function staleTargets(binDir: string): string[] {
+  return targets()
+    .filter((t) => existsSync(path.join(t.dir, 'go.mod')))
+    .filter((t) => {
+      const stampFile = path.join(binDir, `.${t.name.replace(/ /g, '-')}.stamp`);
+      const have = t.outputs.every((o) => existsSync(path.join(binDir, o)));
+      return !have || !existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== t.stampOf();
+    })
+    .map((t) => t.name);
+}
+
 export interface BuildReport {
   built: string[];
   seconds: Record<string, number>;
