@@ -34,6 +34,7 @@ type mountSpec struct {
 
 type initSpec struct {
 	Netns      string      `json:"netns"` // path, e.g. /run/netns/rc-pod-1234abcd
+	Hostname   string      `json:"hostname,omitempty"`
 	Mounts     []mountSpec `json:"mounts"`
 	WorkingDir string      `json:"workingDir,omitempty"`
 	Argv       []string    `json:"argv"`
@@ -187,6 +188,15 @@ func enterNamespaces(spec *initSpec) error {
 	// Our mounts must not propagate back to the host.
 	if err := unix.Mount("none", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
 		return fmt.Errorf("make / rslave: %w", err)
+	}
+	// A private UTS namespace so `hostname` says the pod's (or, hostNetwork, the node's) name.
+	if spec.Hostname != "" {
+		if err := unix.Unshare(unix.CLONE_NEWUTS); err != nil {
+			return fmt.Errorf("unshare uts ns: %w", err)
+		}
+		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+			return fmt.Errorf("sethostname: %w", err)
+		}
 	}
 	if spec.Netns != "" {
 		f, err := os.Open(spec.Netns)

@@ -241,7 +241,7 @@ func (e *executor) ExecInContainer(ctx context.Context, name string, uid string,
 	if wd == "" {
 		wd = "/"
 	}
-	args := append([]string{"--target", strconv.Itoa(pid), "--mount", "--net", "--wd=" + wd, "--"}, cmd...)
+	args := append([]string{"--target", strconv.Itoa(pid), "--mount", "--net", "--uts", "--wd=" + wd, "--"}, cmd...)
 	x := exec.CommandContext(ctx, "nsenter", args...)
 	x.Env = ci.env
 	x.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

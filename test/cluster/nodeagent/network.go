@@ -258,7 +258,16 @@ func (n *nodeNet) setupPod(uid string, podIP net.IP) error {
 			return err
 		}
 	}
-	// The node side answers ARP for the gateway (and everything else) on the pod's behalf.
+	// The pod resolves its gateway to the node-side veth through a permanent neighbour entry:
+	// proxy ARP alone would not answer, because the node netns has no route to 169.254.1.1
+	// (it has no default route, on purpose).
+	mac, err := linkMAC(n.ns, veth)
+	if err != nil {
+		return err
+	}
+	if err := ip("-n", ns, "neigh", "replace", podGateway, "lladdr", mac, "dev", "eth0", "nud", "permanent"); err != nil {
+		return err
+	}
 	if err := setSysctl(n.ns, "net.ipv4.conf."+veth+".proxy_arp", "1"); err != nil {
 		return err
 	}
@@ -308,4 +317,19 @@ func listenInNetns(ns, addr string) (net.Listener, error) {
 	}()
 	r := <-ch
 	return r.l, r.err
+}
+
+// linkMAC returns the MAC address of a link in a netns.
+func linkMAC(ns, name string) (string, error) {
+	out, err := ipOut("-n", ns, "-o", "link", "show", "dev", name)
+	if err != nil {
+		return "", err
+	}
+	f := strings.Fields(out)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "link/ether" {
+			return f[i+1], nil
+		}
+	}
+	return "", fmt.Errorf("no MAC address on %s in %s", name, ns)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	coordv1 "k8s.io/api/coordination/v1"
@@ -23,6 +24,24 @@ type nodeIdentity struct {
 	kind     string // "real" | "hollow"
 	cs       kubernetes.Interface
 	statusEv time.Duration // full status report period (lease is the heartbeat)
+	taints   []v1.Taint
+}
+
+// parseTaints reads "k=v:Effect,k2:Effect".
+func parseTaints(s string) ([]v1.Taint, error) {
+	var out []v1.Taint
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t == "" {
+			continue
+		}
+		kv, eff, ok := strings.Cut(t, ":")
+		if !ok {
+			return nil, fmt.Errorf("bad taint %q (want key=value:Effect)", t)
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		out = append(out, v1.Taint{Key: k, Value: v, Effect: v1.TaintEffect(eff)})
+	}
+	return out, nil
 }
 
 const leaseDuration = 40
@@ -72,7 +91,7 @@ func (n *nodeIdentity) status() v1.NodeStatus {
 
 // register creates the Node (or takes over an existing one) and reports Ready status.
 func (n *nodeIdentity) register(ctx context.Context) (*v1.Node, error) {
-	node := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.name, Labels: n.labels()}}
+	node := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.name, Labels: n.labels()}, Spec: v1.NodeSpec{Taints: n.taints}}
 	got, err := n.cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		got, err = n.cs.CoreV1().Nodes().Get(ctx, n.name, metav1.GetOptions{})

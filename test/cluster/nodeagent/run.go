@@ -36,6 +36,7 @@ func cmdRun(args []string) error {
 	stateDir := fs.String("state-dir", "", "per-node state dir")
 	imageMapPath := fs.String("image-map", "", "image map JSON")
 	logFile := fs.String("log-file", "", "log file (default stderr)")
+	taints := fs.String("register-with-taints", "", "optional taints key=value:Effect[,...] set at registration")
 	fs.Parse(args)
 	if *nodeName == "" || *nodeIPs == "" || *nodeIndex <= 0 || *stateDir == "" || *caCert == "" || *caKey == "" {
 		return fmt.Errorf("--node-name, --node-ip, --node-index, --state-dir, --ca-cert, --ca-key are required")
@@ -100,6 +101,9 @@ func cmdRun(args []string) error {
 	logf("network ready: netns %s, eth0 %s", nn.ns, nodeIP)
 
 	ident := &nodeIdentity{name: *nodeName, ip: nodeIP.String(), kind: "real", cs: cs, statusEv: time.Minute}
+	if ident.taints, err = parseTaints(*taints); err != nil {
+		return err
+	}
 	var node *v1.Node
 	for {
 		node, err = ident.register(ctx)

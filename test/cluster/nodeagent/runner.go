@@ -70,7 +70,17 @@ func (w *podWorker) startContainer(c *ctrState, vols volumeSet, argv []string) e
 	if !w.hostNetwork() {
 		netns = "/run/netns/" + podNetnsName(string(w.uid))
 	}
+	hostname := w.snapshot().Name
+	if w.hostNetwork() {
+		hostname = w.a.nodeName
+	} else if h := w.snapshot().Spec.Hostname; h != "" {
+		hostname = h
+	}
+	if len(hostname) > 63 {
+		hostname = hostname[:63]
+	}
 	spec := initSpec{
+		Hostname:   hostname,
 		Netns:      netns,
 		Mounts:     mounts,
 		WorkingDir: c.spec.WorkingDir,

@@ -146,6 +146,15 @@ func (w *podWorker) buildStatus(pod *v1.Pod) v1.PodStatus {
 	terminal := w.phase == v1.PodSucceeded || w.phase == v1.PodFailed
 	// Keep conditions owned by others (PodScheduled, DisruptionTarget, ...).
 	var conds []v1.PodCondition
+	scheduled := false
+	for _, c := range pod.Status.Conditions {
+		if c.Type == v1.PodScheduled {
+			scheduled = true
+		}
+	}
+	if !scheduled { // bound directly through spec.nodeName, as the kubelet reports it
+		conds = w.setCond(conds, v1.PodScheduled, true, "")
+	}
 	for _, c := range pod.Status.Conditions {
 		switch c.Type {
 		case v1.PodInitialized, v1.PodReady, v1.ContainersReady, v1.PodReadyToStartContainers:

@@ -1,0 +1,144 @@
+// Command rcctl is a tiny kubectl stand-in used to check the node agent by hand through the
+// real apiserver: create/get/delete pods, logs (follow), exec over SPDY or websocket.
+//
+//	rcctl -kubeconfig K create FILE.json
+//	rcctl -kubeconfig K get NS/NAME
+//	rcctl -kubeconfig K wait NS/NAME PHASE [TIMEOUT]
+//	rcctl -kubeconfig K logs NS/NAME CONTAINER [follow]
+//	rcctl -kubeconfig K exec spdy|ws NS/NAME CONTAINER -- CMD...
+//	rcctl -kubeconfig K delete NS/NAME
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/remotecommand"
+	utilexec "k8s.io/utils/exec"
+)
+
+func main() {
+	kc := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig")
+	flag.Parse()
+	args := flag.Args()
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: see source")
+		os.Exit(2)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", *kc)
+	must(err)
+	cs, err := kubernetes.NewForConfig(cfg)
+	must(err)
+	ctx := context.Background()
+	nsName := func(s string) (string, string) {
+		ns, n, ok := strings.Cut(s, "/")
+		if !ok {
+			return "default", s
+		}
+		return ns, n
+	}
+	switch args[0] {
+	case "create":
+		b, err := os.ReadFile(args[1])
+		must(err)
+		var p v1.Pod
+		must(json.Unmarshal(b, &p))
+		if p.Namespace == "" {
+			p.Namespace = "default"
+		}
+		got, err := cs.CoreV1().Pods(p.Namespace).Create(ctx, &p, metav1.CreateOptions{})
+		must(err)
+		fmt.Println(got.Namespace + "/" + got.Name + " " + string(got.UID))
+	case "get":
+		ns, n := nsName(args[1])
+		p, err := cs.CoreV1().Pods(ns).Get(ctx, n, metav1.GetOptions{})
+		must(err)
+		b, _ := json.MarshalIndent(map[string]any{"nodeName": p.Spec.NodeName, "status": p.Status}, "", "  ")
+		fmt.Println(string(b))
+	case "wait":
+		ns, n := nsName(args[1])
+		timeout := 60 * time.Second
+		if len(args) > 3 {
+			timeout, _ = time.ParseDuration(args[3])
+		}
+		end := time.Now().Add(timeout)
+		for {
+			p, err := cs.CoreV1().Pods(ns).Get(ctx, n, metav1.GetOptions{})
+			if err == nil && string(p.Status.Phase) == args[2] {
+				fmt.Println(p.Status.Phase)
+				return
+			}
+			if args[2] == "Gone" && err != nil {
+				fmt.Println("Gone")
+				return
+			}
+			if time.Now().After(end) {
+				fmt.Fprintf(os.Stderr, "timeout, phase %v err %v\n", p.Status.Phase, err)
+				os.Exit(1)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	case "logs":
+		ns, n := nsName(args[1])
+		opt := &v1.PodLogOptions{Container: args[2]}
+		for _, a := range args[3:] {
+			switch {
+			case a == "follow":
+				opt.Follow = true
+			case a == "timestamps":
+				opt.Timestamps = true
+			case strings.HasPrefix(a, "tail="):
+				var t int64
+				fmt.Sscan(a[5:], &t)
+				opt.TailLines = &t
+			}
+		}
+		rc, err := cs.CoreV1().Pods(ns).GetLogs(n, opt).Stream(ctx)
+		must(err)
+		io.Copy(os.Stdout, rc)
+	case "exec":
+		mode := args[1]
+		ns, n := nsName(args[2])
+		ctr := args[3]
+		cmd := args[5:]
+		req := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(n).SubResource("exec").
+			VersionedParams(&v1.PodExecOptions{Container: ctr, Command: cmd, Stdin: true, Stdout: true, Stderr: true}, scheme.ParameterCodec)
+		var ex remotecommand.Executor
+		if mode == "ws" {
+			ex, err = remotecommand.NewWebSocketExecutor(cfg, "GET", req.URL().String())
+		} else {
+			ex, err = remotecommand.NewSPDYExecutor(cfg, "POST", req.URL())
+		}
+		must(err)
+		err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+		if ce, ok := err.(utilexec.CodeExitError); ok {
+			fmt.Fprintf(os.Stderr, "exit code %d\n", ce.Code)
+			os.Exit(ce.Code)
+		}
+		must(err)
+	case "delete":
+		ns, n := nsName(args[1])
+		must(cs.CoreV1().Pods(ns).Delete(ctx, n, metav1.DeleteOptions{}))
+	default:
+		fmt.Fprintln(os.Stderr, "unknown command")
+		os.Exit(2)
+	}
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
