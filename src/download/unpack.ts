@@ -78,6 +78,7 @@ const WIN_DEVICE = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f]/;
 const O_NOFOLLOW = fsc.O_NOFOLLOW ?? 0;
+const MAX_TRAILING = 16 * 1024 * 1024;
 
 /**
  * Checks an entry's path and returns its normalised components. Throws UnpackError naming
@@ -312,6 +313,7 @@ async function extractInto(
   const maxStream = lim.maxTotalBytes + (lim.maxEntries + 4) * 1536 + 1024 * 1024;
   let inputBytes = 0;
   let streamBytes = 0;
+  let trailing = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       inputBytes += chunk.length;
@@ -358,7 +360,15 @@ async function extractInto(
           break;
         }
       }
-      if (sawEof) continue; // trailing padding after the end-of-archive marker: ignored
+      if (sawEof) {
+        // Padding after the end-of-archive marker is normal (records of 10 KiB); megabytes are not.
+        trailing += chunk.length;
+        if (trailing > MAX_TRAILING) {
+          fail(new UnpackError(undefined, `more than ${MAX_TRAILING} bytes after the end of the archive`));
+          break;
+        }
+        continue;
+      }
       if (streamBytes > maxStream) {
         fail(new UnpackError(undefined, `decompressed data exceeds ${maxStream} bytes`));
         break;
@@ -387,7 +397,16 @@ async function extractInto(
       });
     }
   } catch (err) {
-    fail(signal?.aborted ? abortError() : err);
+    if (signal?.aborted) fail(abortError());
+    else if (err instanceof UnpackError) fail(err);
+    else {
+      const msg = err instanceof Error ? err.message : String(err);
+      fail(
+        lastName !== undefined
+          ? new UnpackError(lastName, `archive data is corrupt or truncated after this entry (${msg})`)
+          : new UnpackError(undefined, `archive data is corrupt or truncated (${msg})`),
+      );
+    }
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (failure !== undefined) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, lstatSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, lstatSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -29,7 +29,6 @@ const sandbox = mkdtempSync(path.join(os.tmpdir(), 'unpack-corpus-'));
 const outside = path.join(sandbox, 'outside');
 const parent = path.join(sandbox, 'parent');
 const target = path.join(parent, 'target');
-import { mkdirSync } from 'node:fs';
 mkdirSync(outside, { recursive: true });
 mkdirSync(target, { recursive: true });
 writeFileSync(path.join(outside, 'marker.txt'), 'untouched');
@@ -59,6 +58,7 @@ for (const c of hostileCorpus(outside)) {
     assert.deepEqual(snapshot(sandbox), before, 'something was written (or left) outside');
     assert.deepEqual(readdirSync(target), [], 'partial folder not removed');
     assert.deepEqual(readFileSync('/etc/passwd'), passwdBefore);
+    assert.equal(readFileSync(path.join(outside, 'marker.txt'), 'utf8'), 'untouched');
   });
 }
 

@@ -298,6 +298,31 @@ export function hostileCorpus(outside: string): CorpusCase[] {
       rule: /missing from the archive/,
     },
     {
+      name: 'truncated gzip stream',
+      archive: (() => {
+        const whole = tarGz(file('first.txt', 'a'.repeat(5000)), file('second.bin', Buffer.alloc(200_000, 3)));
+        return whole.subarray(0, whole.length - 40);
+      })(),
+      entry: '',
+      rule: /corrupt or truncated/,
+    },
+    {
+      name: 'corrupt deflate data',
+      archive: (() => {
+        const whole = Buffer.from(tarGz(file('first.txt', 'x'.repeat(100_000))));
+        for (let i = 20; i < 60; i++) whole[i] = whole[i]! ^ 0x5a;
+        return whole;
+      })(),
+      entry: '',
+      rule: /corrupt or truncated|malformed/,
+    },
+    {
+      name: 'gzip bomb hidden after the end-of-archive marker',
+      archive: gzipSync(Buffer.concat([file('ok.txt', 'x'), end(), Buffer.alloc(20 * 1024 * 1024)])),
+      entry: '',
+      rule: /bytes after the end of the archive/,
+    },
+    {
       name: 'not an archive at all',
       archive: gzipSync(Buffer.from('just some text, not tar')),
       entry: '',
