@@ -1,3 +1,325 @@
-// Capture worker entry (replaced by the worker implementation).
-console.error('worker: not implemented yet');
-process.exit(1);
+// Capture worker entry: parse → validate → capture → stop → archive → outputs → result.
+// Exit codes (EXIT) and the result JSON in the termination log tell the extension what
+// happened; stdout gets one human line, stderr the log. Nothing here prints a SAS URL: the log
+// goes through redact() and URLs are shown through describeSasUrl().
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  ENV,
+  EXIT,
+  TERMINATION_LOG,
+  TERMINATION_MESSAGE_LIMIT,
+  archiveName,
+  captureBaseName,
+  fitResult,
+  redact,
+  type CaptureManifest,
+  type ManifestFile,
+  type OutputResult,
+  type WorkerResult,
+} from '../../src/contract/index.js';
+import { CaptureOpenError, LiveCapture, validateFilter } from './capture/live.js';
+import { ConfigError, readConfig, type WorkerConfig } from './config.js';
+import { ipJson, type IpAddr, type IpLink, type IpRouteGet } from './net.js';
+import { PlanError, planCapture, type CapturePlan } from './plan.js';
+import { Recorder, type RecorderResult } from './recorder.js';
+import { collectMetadata, type MetadataResult } from './metadata.js';
+import { startArchive } from './archive.js';
+import { copyInto, publish, tempPathFor } from './outputs/hostpath.js';
+import { uploadToBlob } from './outputs/blob.js';
+import { USER_APPL, WORKER_VERSION } from './version.js';
+
+type StopReason = NonNullable<WorkerResult['stopReason']>;
+
+const t0 = Date.now();
+function log(msg: string): void {
+  process.stderr.write(`rcap ${((Date.now() - t0) / 1000).toFixed(3)}s ${redact(msg)}\n`);
+}
+
+function terminationLogPath(): string {
+  return process.env[ENV.terminationLog] || TERMINATION_LOG;
+}
+
+function writeResult(result: WorkerResult): void {
+  const text = redact(fitResult(result, TERMINATION_MESSAGE_LIMIT));
+  try {
+    writeFileSync(terminationLogPath(), text);
+  } catch (e) {
+    log(`cannot write the termination log ${terminationLogPath()}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+}
+
+function summaryLine(r: WorkerResult): string {
+  if (r.status === 'failed' && !r.archive)
+    return `capture ${r.capture} on ${r.node}: FAILED (exit ${r.exitCode}): ${r.reason ?? ''}`;
+  const outs = (r.outputs ?? []).map((o) => `${o.kind}:${o.ok ? 'ok' : 'FAILED'}`).join(' ');
+  const mb = ((r.archive?.bytes ?? 0) / 1e6).toFixed(1);
+  return redact(
+    `capture ${r.capture} on ${r.node}: ${r.status}, ${r.packets ?? 0} packets, ${r.dropped ?? 0} dropped, ` +
+      `stopped by ${r.stopReason ?? '?'}, ${r.archive?.name ?? 'no archive'} (${mb} MB) → ${outs}` +
+      (r.reason ? ` — ${r.reason}` : ''),
+  );
+}
+
+function finish(result: WorkerResult): never {
+  writeResult(result);
+  process.stdout.write(summaryLine(result) + '\n');
+  process.exit(result.exitCode);
+}
+
+function exitForOpenError(e: CaptureOpenError): number {
+  if (e.kind === 'filter') return EXIT.badFilter;
+  if (e.kind === 'device') return EXIT.badInterface;
+  return EXIT.captureFailed;
+}
+
+async function routeGet(ip: string): Promise<IpRouteGet | undefined> {
+  try {
+    const r = await ipJson<IpRouteGet[]>(['route', 'get', ip]);
+    return r[0];
+  } catch {
+    return undefined;
+  }
+}
+
+async function defaultDevs(): Promise<string[]> {
+  const out: string[] = [];
+  for (const fam of ['-4', '-6']) {
+    try {
+      const routes = await ipJson<{ dev?: string }[]>([fam, 'route', 'show', 'default']);
+      for (const r of routes) if (r.dev) out.push(r.dev);
+    } catch {
+      // no such family
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const env = process.env;
+  const base: WorkerResult = {
+    v: 1,
+    status: 'failed',
+    exitCode: EXIT.internal,
+    capture: env[ENV.captureName] ?? '',
+    node: env[ENV.nodeHostName] || os.hostname(),
+    workerVersion: WORKER_VERSION,
+    startedAt: startedAt.toISOString(),
+  };
+
+  // A stop can arrive at any time (Job deleted → SIGTERM; kubelet then waits the grace period).
+  let stopReason: StopReason | undefined;
+  let wake: (() => void) | undefined;
+  const stopped = new Promise<void>((r) => (wake = r));
+  const requestStop = (why: StopReason): void => {
+    if (stopReason) return;
+    stopReason = why;
+    log(`stop requested: ${why}`);
+    wake?.();
+  };
+  process.on('SIGTERM', () => requestStop('signal'));
+  process.on('SIGINT', () => requestStop('signal'));
+
+  let cfg: WorkerConfig;
+  try {
+    cfg = await readConfig(env, { now: startedAt, links: () => ipJson<IpLink[]>(['link', 'show']), validateFilter });
+  } catch (e) {
+    if (e instanceof ConfigError)
+      finish({ ...base, exitCode: e.exitCode, reason: e.message, endedAt: new Date().toISOString() });
+    throw e;
+  }
+  base.capture = cfg.captureName;
+  base.node = cfg.nodeName;
+  const warnings = [...cfg.warnings];
+
+  let plan: CapturePlan;
+  try {
+    const [links, devs] = await Promise.all([ipJson<IpAddr[]>(['-d', 'addr', 'show']), defaultDevs()]);
+    plan = await planCapture(cfg, { links, defaultDevs: devs, routeGet });
+  } catch (e) {
+    const code = e instanceof PlanError ? EXIT.badInterface : EXIT.internal;
+    finish({ ...base, exitCode: code, reason: (e as Error).message, endedAt: new Date().toISOString() });
+  }
+  warnings.push(...plan.warnings);
+  base.mode = plan.mode;
+
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'rcap-'));
+  const baseName = captureBaseName(cfg.captureName, cfg.nodeName, cfg.timestamp);
+  const recorder = new Recorder(plan.interfaces, {
+    dir: workDir,
+    baseName,
+    section: {
+      comment: `Retina capture ${cfg.captureName} on node ${cfg.nodeName}${cfg.podName ? ` (pod ${cfg.podName})` : ''}, ${plan.mode} mode, started ${startedAt.toISOString()}`,
+      userAppl: USER_APPL,
+      os: `${os.type()} ${os.release()}`,
+      hardware: `${os.arch()}, ${os.cpus().length} CPU`,
+    },
+    snapLength: cfg.snapLength,
+    bufferBytes: cfg.bufferBytes,
+    ...(cfg.maxSizeBytes ? { maxSizeBytes: cfg.maxSizeBytes } : {}),
+    fileCount: cfg.fileCount,
+    open: (o) => LiveCapture.open(o),
+    onLimit: () => requestStop('maxSize'),
+    onError: (err, iface) => {
+      warnings.push(`capture on ${iface} failed: ${err.message}`);
+      requestStop('signal');
+    },
+    log,
+  });
+  try {
+    recorder.start();
+  } catch (e) {
+    await rm(workDir, { recursive: true, force: true });
+    if (e instanceof CaptureOpenError)
+      finish({
+        ...base,
+        exitCode: exitForOpenError(e),
+        reason: `${e.device}: ${e.libpcapMessage}`,
+        endedAt: new Date().toISOString(),
+      });
+    throw e;
+  }
+  const desc = plan.interfaces.map((i) => `${i.name}${i.filter ? ` [${i.filter}]` : ''}`).join(', ');
+  log(
+    `capturing on ${desc} (${plan.mode} mode${cfg.durationMs ? `, ${cfg.durationMs / 1000}s` : ''}${cfg.maxSizeBytes ? `, max ${cfg.maxSizeBytes} bytes${cfg.fileCount ? ` × ${cfg.fileCount} files` : ''}` : ''})`,
+  );
+
+  let timer: NodeJS.Timeout | undefined;
+  if (cfg.durationMs) timer = setTimeout(() => requestStop('duration'), cfg.durationMs);
+  await stopped;
+  if (timer) clearTimeout(timer);
+  const stopAt = Date.now();
+
+  const rec: RecorderResult = recorder.stop();
+  const endedAt = new Date();
+  log(`capture closed after ${Date.now() - stopAt} ms: ${rec.packets} packets, ${rec.files.length} file(s)`);
+  if (rec.rotatedOut)
+    warnings.push(`rotation: ${rec.rotatedOut} older file(s) deleted, the newest ${rec.files.length} kept`);
+
+  // Metadata commands start once the capture is closed (spawning children while the patched
+  // cap closes crashed the process intermittently: SIGSEGV in 5 of 8 runs) and run while the
+  // pcap files are packed.
+  const metadata: Promise<MetadataResult | undefined> = cfg.includeMetadata
+    ? collectMetadata(workDir).catch((e: unknown) => {
+        warnings.push(`metadata collection failed: ${(e as Error).message}`);
+        return undefined;
+      })
+    : Promise.resolve(undefined);
+
+  // The archive goes straight to the first directory output under a temp name (no extra copy).
+  const name = archiveName(cfg.captureName, cfg.nodeName, cfg.timestamp);
+  const dirs = [
+    ...(cfg.hostPath ? [{ kind: 'hostPath' as const, dir: cfg.hostPath }] : []),
+    ...(cfg.pvcDir ? [{ kind: 'pvc' as const, dir: cfg.pvcDir }] : []),
+  ];
+  const first = dirs[0];
+  const archivePath = first ? tempPathFor(first.dir, name) : path.join(workDir, name);
+  const archive = await startArchive(workDir, archivePath);
+  archive.add(rec.files.map((f) => f.name));
+  const meta = await metadata;
+  const metaFiles: ManifestFile[] = [];
+  if (meta) {
+    warnings.push(...meta.warnings);
+    metaFiles.push(...meta.files);
+    archive.add(meta.entries);
+  }
+  const manifest: CaptureManifest = {
+    v: 1,
+    capture: cfg.captureName,
+    node: cfg.nodeName,
+    workerVersion: WORKER_VERSION,
+    format: 'pcapng',
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    stopReason: stopReason ?? 'signal',
+    mode: plan.mode,
+    filter: plan.baseFilter,
+    snapLength: cfg.snapLength,
+    interfaces: rec.interfaces,
+    packets: rec.packets,
+    dropped: rec.dropped,
+    files: [...rec.files.map((f) => ({ path: f.name, bytes: f.bytes, sha256: f.sha256 })), ...metaFiles],
+    missingTools: meta?.missingTools ?? [],
+    warnings,
+  };
+  await writeFile(path.join(workDir, 'manifest.json'), redact(JSON.stringify(manifest, null, 2)) + '\n');
+  archive.add(['manifest.json']);
+  let arch;
+  try {
+    arch = await archive.finish();
+  } catch (e) {
+    await rm(archivePath, { force: true });
+    await rm(workDir, { recursive: true, force: true });
+    finish({
+      ...base,
+      exitCode: EXIT.internal,
+      reason: `archive failed: ${(e as Error).message}`,
+      endedAt: endedAt.toISOString(),
+    });
+  }
+  log(`archive ${name} written (${arch.bytes} bytes) ${Date.now() - stopAt} ms after stop`);
+
+  const outputs: OutputResult[] = [];
+  for (const d of dirs) {
+    try {
+      const final =
+        d === first
+          ? await publish(archivePath, d.dir, name)
+          : await copyInto(first ? path.join(first.dir, name) : archivePath, d.dir, name);
+      outputs.push({ kind: d.kind, ok: true, location: final });
+      log(`${d.kind}: ${final} (${Date.now() - stopAt} ms after stop)`);
+    } catch (e) {
+      outputs.push({ kind: d.kind, ok: false, location: path.join(d.dir, name), error: redact((e as Error).message) });
+    }
+  }
+  if (cfg.blob) {
+    const src = first && outputs[0]?.ok ? path.join(first.dir, name) : archivePath;
+    try {
+      const up = await uploadToBlob(cfg.blob.url, name, src, { log });
+      outputs.push({ kind: 'blob', ok: true, location: name });
+      log(
+        `blob: ${cfg.blob.display}/${name} uploaded (${up.bytes} bytes, ${up.tries} request(s), ${up.blocks} block(s))`,
+      );
+    } catch (e) {
+      outputs.push({ kind: 'blob', ok: false, location: name, error: redact((e as Error).message) });
+      log(`blob: upload to ${cfg.blob.display} failed: ${(e as Error).message}`);
+    }
+  }
+  if (!first) await rm(archivePath, { force: true }).catch(() => undefined);
+  await rm(workDir, { recursive: true, force: true });
+
+  const okCount = outputs.filter((o) => o.ok).length;
+  const failedOuts = outputs.filter((o) => !o.ok);
+  const status: WorkerResult['status'] = okCount === 0 ? 'failed' : failedOuts.length ? 'partial' : 'ok';
+  finish({
+    ...base,
+    status,
+    exitCode: okCount === 0 ? EXIT.outputFailed : EXIT.ok,
+    ...(failedOuts.length ? { reason: failedOuts.map((o) => `${o.kind}: ${o.error}`).join('; ') } : {}),
+    archive: { name, bytes: arch.bytes, sha256: arch.sha256 },
+    packets: rec.packets,
+    dropped: rec.dropped,
+    interfaces: rec.interfaces,
+    outputs,
+    endedAt: endedAt.toISOString(),
+    stopReason: stopReason ?? 'signal',
+    ...(warnings.length ? { warnings } : {}),
+  });
+}
+
+main().catch((e: unknown) => {
+  const msg = e instanceof Error ? e.message : String(e);
+  log(`internal error: ${e instanceof Error ? (e.stack ?? msg) : msg}`);
+  finish({
+    v: 1,
+    status: 'failed',
+    exitCode: EXIT.internal,
+    reason: `internal error: ${msg}`,
+    capture: process.env[ENV.captureName] ?? '',
+    node: process.env[ENV.nodeHostName] || os.hostname(),
+    workerVersion: WORKER_VERSION,
+  });
+});

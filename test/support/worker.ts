@@ -1,0 +1,119 @@
+// Runs the capture worker inside a network namespace, as the Job's pod would on a node.
+// RCX_WORKER=dist runs the webpack bundle (dist/worker.cjs); otherwise the TypeScript source
+// through tsx.
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkerResult } from '../../src/contract/index.js';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface WorkerRun {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when stderr matches (rejects on exit or timeout). */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function workerCommand(): string[] {
+  return process.env.RCX_WORKER === 'dist'
+    ? [process.execPath, path.join(repoRoot, 'dist/worker.cjs')]
+    : [process.execPath, '--import', 'tsx', path.join(repoRoot, 'worker/src/main.ts')];
+}
+
+export function runWorker(ns: string | undefined, env: Record<string, string>): WorkerRun {
+  const cmd = workerCommand();
+  const argv = ns ? ['ip', 'netns', 'exec', ns, ...cmd] : cmd;
+  const baseEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: process.env.HOME ?? '/root',
+  };
+  const child = spawn(argv[0] as string, argv.slice(1), {
+    cwd: repoRoot,
+    env: { ...baseEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => {
+    err += b.toString();
+    for (const w of [...waiters]) if (w.re.test(err)) w.resolve();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      if (!child.pid || child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(child.pid, signal);
+      } catch {
+        // already exited
+      }
+    },
+    waitFor(re, timeoutMs = 15_000) {
+      if (re.test(err)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(
+          () => reject(new Error(`timed out waiting for ${re} in worker stderr:\n${err}`)),
+          timeoutMs,
+        );
+        const w = { re, resolve: () => (clearTimeout(t), waiters.splice(waiters.indexOf(w), 1), resolve()) };
+        waiters.push(w);
+        void exited.then(({ code }) => {
+          if (!re.test(err)) {
+            clearTimeout(t);
+            reject(new Error(`worker exited (${code}) before ${re}:\nstdout: ${out}\nstderr: ${err}`));
+          }
+        });
+      });
+    },
+  };
+}
+
+export function readResult(file: string): WorkerResult {
+  return JSON.parse(readFileSync(file, 'utf8')) as WorkerResult;
+}
+
+/** Unpacks an archive with the system tar into a fresh dir; returns the dir and its entries. */
+export function unpack(archive: string): { dir: string; entries: string[]; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rcx-unpack-'));
+  const entries = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).trim().split('\n');
+  execFileSync('tar', ['-xzf', archive, '-C', dir]);
+  return { dir, entries, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function tshark(file: string, ...args: string[]): string {
+  return execFileSync('tshark', ['-r', file, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 256 << 20,
+  });
+}
+
+/** capinfos output; throws if capinfos writes anything to stderr (warnings). */
+export function capinfos(file: string): string {
+  const r = spawnSyncText('capinfos', ['-M', file]);
+  if (r.status !== 0 || r.stderr.trim()) throw new Error(`capinfos ${file}: exit ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function spawnSyncText(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+export function listDir(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
