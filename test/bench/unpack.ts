@@ -38,6 +38,98 @@ async function child(archive: string, target: string): Promise<void> {
   );
 }
 
+/** Child mode: download + unpack through src/download/blob.ts from Azurite. */
+async function blobChild(sasUrl: string, target: string): Promise<void> {
+  const { downloadCaptureFromBlob } = await import('../../src/download/blob.js');
+  await import('tar');
+  await import('@azure/storage-blob');
+  global.gc?.();
+  await new Promise((r) => setTimeout(r, 200));
+  const baseline = vm('VmRSS');
+  const t0 = performance.now();
+  const res = await downloadCaptureFromBlob({ containerSasUrl: sasUrl, capture: 'bench', targetParent: target });
+  const seconds = (performance.now() - t0) / 1000;
+  const peak = vm('VmHWM');
+  if (res.failures.length) throw new Error(res.failures.map((f) => f.error).join('; '));
+  const bytes = res.archives.reduce((s, a) => s + a.unpacked.files.reduce((t, f) => t + f.bytes, 0), 0);
+  process.stdout.write(
+    JSON.stringify({ seconds, baseline, peak, bytes, files: 0, manifest: !!res.archives[0]?.unpacked.manifest }),
+  );
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** Uploads the archive to a fresh in-memory Azurite and returns an rl SAS + a stop function. */
+async function azuriteWith(archive: string): Promise<{ sas: string; stop: () => void }> {
+  const sb = await import('@azure/storage-blob');
+  const port = await freePort();
+  const root = path.resolve(path.dirname(self), '../..');
+  const proc = spawn(
+    path.join(root, 'node_modules/.bin/azurite-blob'),
+    [
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(port),
+      '--inMemoryPersistence',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--disableTelemetry',
+      '--silent',
+    ],
+    { stdio: 'ignore' },
+  );
+  const stop = (): void => {
+    if (proc.pid) process.kill(proc.pid, 'SIGTERM');
+  };
+  try {
+    const cred = new sb.StorageSharedKeyCredential(
+      'devstoreaccount1',
+      'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
+    );
+    const service = new sb.BlobServiceClient(`http://127.0.0.1:${port}/devstoreaccount1`, cred);
+    for (let i = 0; ; i++) {
+      try {
+        await service.getProperties();
+        break;
+      } catch (e) {
+        if (i > 100) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const container = service.getContainerClient('bench');
+    await container.create();
+    await container
+      .getBlockBlobClient(path.basename(archive))
+      .uploadFile(archive, { blockSize: 8 * MiB, concurrency: 4, maxSingleShotSize: 8 * MiB });
+    const q = sb
+      .generateBlobSASQueryParameters(
+        {
+          containerName: 'bench',
+          permissions: sb.ContainerSASPermissions.parse('rl'),
+          startsOn: new Date(Date.now() - 300_000),
+          expiresOn: new Date(Date.now() + 3_600_000),
+        },
+        cred,
+      )
+      .toString();
+    return { sas: `http://127.0.0.1:${port}/devstoreaccount1/bench?${q}`, stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}
+
 function header(name: string, size: number): Buffer {
   const h = Buffer.alloc(512);
   h.write(name, 0, 100, 'utf8');
@@ -126,9 +218,10 @@ async function buildArchive(file: string, files: number, fileBytes: number): Pro
 function runChild(
   archive: string,
   target: string,
+  mode = '--child',
 ): Promise<{ seconds: number; baseline: number; peak: number; bytes: number; files: number; manifest: boolean }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', self, '--child', archive, target], {
+    const c = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', self, mode, archive, target], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -145,6 +238,7 @@ function runChild(
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--child') return child(argv[1]!, argv[2]!);
+  if (argv[0] === '--blob-child') return blobChild(argv[1]!, argv[2]!);
 
   const started = Date.now();
   const totalMb = Number(process.env.BENCH_UNPACK_MB ?? 1024);
@@ -182,6 +276,23 @@ async function main(): Promise<void> {
       );
       if (Date.now() - started > 200_000) break; // keep the bench under ~4 min
     }
+    // Download + unpack from Azurite (in-memory), one run: list, stream to disk, unpack, verify.
+    let blob: { seconds: number; extra: number } | undefined;
+    if (Date.now() - started < 150_000) {
+      const az = await azuriteWith(archive);
+      try {
+        const bdir = path.join(dir, 'blob');
+        const res = await runChild(az.sas, bdir, '--blob-child');
+        if (!res.manifest || res.bytes < raw) throw new Error('blob download result incomplete');
+        blob = { seconds: res.seconds, extra: res.peak - res.baseline };
+        rmSync(bdir, { recursive: true, force: true });
+        console.log(
+          `blob: download+unpack ${res.seconds.toFixed(2)} s, extra RSS ${(blob.extra / MiB).toFixed(1)} MiB`,
+        );
+      } finally {
+        az.stop();
+      }
+    }
     const tarBest = Math.min(...tarRuns);
     const ourBest = Math.min(...ourRuns.map((r) => r.seconds));
     const extra = Math.max(...ourRuns.map((r) => r.extra));
@@ -195,6 +306,8 @@ async function main(): Promise<void> {
         unpack_seconds: ourBest,
         unpack_extra_rss_bytes: extra,
         tar_xzf_seconds: tarBest,
+        blob_download_unpack_seconds: blob?.seconds ?? null,
+        blob_download_unpack_extra_rss_bytes: blob?.extra ?? null,
         runs: { tar_xzf: tarRuns, unpack: ourRuns },
         note: 'unpackArchive also hashes every file (sha256) and checks manifest.json; tar xzf does neither. Best of runs; extra RSS is the worst run.',
       },
@@ -222,6 +335,9 @@ async function main(): Promise<void> {
         bars: [
           { label: 'tar xzf', value: Number(tarBest.toFixed(2)), group: 'tar' },
           { label: 'unpackArchive (safe, sha256)', value: Number(ourBest.toFixed(2)), group: 'ours' },
+          ...(blob
+            ? [{ label: 'Azurite download + unpack', value: Number(blob.seconds.toFixed(2)), group: 'blob' }]
+            : []),
         ],
       },
     );
