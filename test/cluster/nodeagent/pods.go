@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/tools/record"
 )
 
+var errImageNotInMap = fmt.Errorf("image not in the image map")
+
 // agent runs the pods of one real node.
 type agent struct {
 	ctx      context.Context
@@ -103,6 +105,7 @@ type podWorker struct {
 	condTimes map[v1.PodConditionType]metav1.Time
 	condState map[v1.PodConditionType]v1.ConditionStatus
 	published map[string]ctrInfo // read by the kubelet API
+	netDown   bool
 }
 
 func newPodWorker(a *agent, pod *v1.Pod) *podWorker {
@@ -173,6 +176,7 @@ func (w *podWorker) run() {
 	if pod.Status.Phase == v1.PodSucceeded || pod.Status.Phase == v1.PodFailed {
 		// Finished before this agent started (agent restart): only finalize deletion.
 		w.phase = pod.Status.Phase
+		w.teardownNetwork()
 		w.waitForDeletion()
 		return
 	}
@@ -181,6 +185,7 @@ func (w *podWorker) run() {
 	} else {
 		w.startTime = metav1.Now()
 	}
+	w.adopt(pod)
 	os.MkdirAll(w.dir, 0o755)
 	for {
 		pod = w.snapshot()
@@ -200,6 +205,8 @@ func (w *podWorker) run() {
 		w.pushStatus()
 		if w.phase == v1.PodSucceeded || w.phase == v1.PodFailed {
 			if !w.anyRunning() {
+				// Like the kubelet killing the sandbox: the IP goes back once nothing runs.
+				w.teardownNetwork()
 				w.waitForDeletion()
 				return
 			}
@@ -278,7 +285,7 @@ func (w *podWorker) prepare() error {
 		w.argv[c.spec.Name] = e.argv(c.spec.Command, c.spec.Args)
 	}
 	if missing {
-		return fmt.Errorf("image not in map")
+		return errImageNotInMap
 	}
 	hostIP := w.a.nodeIP.String()
 	if pod.Spec.HostNetwork {
@@ -327,7 +334,9 @@ func (w *podWorker) step() {
 			return
 		}
 		if err := w.prepare(); err != nil {
-			w.message = err.Error()
+			if err != errImageNotInMap {
+				w.message = err.Error()
+			}
 			for _, c := range append(append([]*ctrState{}, w.initCtrs...), w.ctrs...) {
 				if c.waitReason == "" || c.waitReason == "ContainerCreating" {
 					c.waitReason, c.waitMsg = "ContainerCreating", err.Error()
@@ -558,13 +567,19 @@ func (w *podWorker) deleteObject() {
 	}
 }
 
-func (w *podWorker) teardown() {
-	if !w.hostNetwork() {
-		w.a.net.teardownPod(string(w.uid), w.podIP)
-		if w.podIP != "" {
-			w.a.net.releaseIP(w.podIP)
-		}
+func (w *podWorker) teardownNetwork() {
+	if w.netDown || w.hostNetwork() {
+		return
 	}
+	w.netDown = true
+	w.a.net.teardownPod(string(w.uid), w.podIP)
+	if w.podIP != "" {
+		w.a.net.releaseIP(w.podIP)
+	}
+}
+
+func (w *podWorker) teardown() {
+	w.teardownNetwork()
 	w.a.mps.release(w.dir)
 	if err := os.RemoveAll(w.dir); err != nil {
 		logf("remove %s: %v", w.dir, err)

@@ -12,6 +12,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net/url"
 	"flag"
 	"fmt"
 	"io"
@@ -23,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/utils/exec"
@@ -115,16 +118,29 @@ func main() {
 		req := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(n).SubResource("exec").
 			VersionedParams(&v1.PodExecOptions{Container: ctr, Command: cmd, Stdin: true, Stdout: true, Stderr: true}, scheme.ParameterCodec)
 		var ex remotecommand.Executor
-		if mode == "ws" {
+		if strings.HasPrefix(mode, "kubelet-") {
+			// Straight to the node's kubelet API (mode kubelet-ws|kubelet-spdy, NS/NAME@NODEIP).
+			nodeIP := n[strings.Index(n, "@")+1:]
+			n = n[:strings.Index(n, "@")]
+			q := url.Values{"command": cmd, "input": {"1"}, "output": {"1"}, "error": {"1"}}
+			u, _ := url.Parse(fmt.Sprintf("https://%s:10250/exec/%s/%s/%s?%s", nodeIP, ns, n, ctr, q.Encode()))
+			kcfg := &rest.Config{Host: "https://" + nodeIP + ":10250", TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+			if mode == "kubelet-ws" {
+				ex, err = remotecommand.NewWebSocketExecutor(kcfg, "GET", u.String())
+			} else {
+				ex, err = remotecommand.NewSPDYExecutor(kcfg, "POST", u)
+			}
+		} else if mode == "ws" {
 			ex, err = remotecommand.NewWebSocketExecutor(cfg, "GET", req.URL().String())
 		} else {
 			ex, err = remotecommand.NewSPDYExecutor(cfg, "POST", req.URL())
 		}
 		must(err)
 		err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-		if ce, ok := err.(utilexec.CodeExitError); ok {
-			fmt.Fprintf(os.Stderr, "exit code %d\n", ce.Code)
-			os.Exit(ce.Code)
+		var ce utilexec.ExitError
+		if errors.As(err, &ce) {
+			fmt.Fprintf(os.Stderr, "exit code %d\n", ce.ExitStatus())
+			os.Exit(ce.ExitStatus())
 		}
 		must(err)
 	case "delete":
