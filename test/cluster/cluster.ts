@@ -13,7 +13,7 @@ import { buildAll, ensureHostTools, staleTargets } from './lib/build.js';
 import { applyYamlFile, isReady, loadKubeConfig, probe } from './lib/kube.js';
 import { BRIDGE, BRIDGE_IP, CLUSTER_CIDR, K8S_VERSION, SERVICE_CIDR, clusterSrc, nodeIP, nodeName, paths, ports, repoRoot, type Paths, type Ports } from './lib/paths.js';
 import { makeCerts, writeKubeconfig } from './lib/pki.js';
-import { isAlive, isOurs, portOwner, removePidFile, startDetached, stopGroup, tail, type Started } from './lib/proc.js';
+import { isAlive, isOurs, portOwner, readPidFiles, removePidFile, startDetached, stopGroup, tail, type Started } from './lib/proc.js';
 import { cleanupLeftovers, stopRecorded } from './lib/teardown.js';
 import { withLock } from './lib/lock.js';
 import { waitFor } from './lib/wait.js';
@@ -278,8 +278,12 @@ export async function down(opts: { verbose?: boolean } = {}): Promise<void> {
 async function downLocked(): Promise<void> {
   const p = paths();
   const info = readCluster();
+  // Netns/bridge names are machine-wide (CONTRACT.md). A control-plane-only cluster (e.g. one
+  // on other ports/state for a check) never made any, so its down must not touch them.
+  const agentsRecorded = readPidFiles(p.pids).some(({ name }) => name.startsWith('rc-node-') || name === 'hollow');
+  const network = !(info && info.nodes.length === 0 && info.hollow === 0 && !agentsRecorded);
   await stopRecorded(p, info, log);
-  await cleanupLeftovers(p, log);
+  await cleanupLeftovers(p, log, { network });
 }
 
 export { printLines };

@@ -67,21 +67,23 @@ function mountsUnder(dir: string): string[] {
   return out.sort((a, b) => b.length - a.length);
 }
 
-export async function cleanupLeftovers(p: Paths, log: (m: string) => void): Promise<void> {
+export async function cleanupLeftovers(p: Paths, log: (m: string) => void, opts: { network: boolean }): Promise<void> {
   const agent = path.join(p.bin, 'nodeagent');
-  if (existsSync(agent)) {
+  if (opts.network && existsSync(agent)) {
     const r = spawnSync(agent, ['cleanup', `--state-root=${p.state}`], { encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) log(`nodeagent cleanup exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-5).join(' | ')}`);
   }
   // Belt and braces (and the only path when the agent binary is missing): our names only.
-  for (const ns of ourNetns()) spawnSync('ip', ['netns', 'delete', ns], { stdio: 'ignore' });
-  if (bridgeExists()) spawnSync('ip', ['link', 'delete', BRIDGE], { stdio: 'ignore' });
+  if (opts.network) {
+    for (const ns of ourNetns()) spawnSync('ip', ['netns', 'delete', ns], { stdio: 'ignore' });
+    if (bridgeExists()) spawnSync('ip', ['link', 'delete', BRIDGE], { stdio: 'ignore' });
+  }
 
   for (const mp of mountsUnder(p.state)) spawnSync('umount', ['-l', mp], { stdio: 'ignore' });
   const problems: string[] = [];
-  const ns = ourNetns();
+  const ns = opts.network ? ourNetns() : [];
   if (ns.length) problems.push(`network namespaces left: ${ns.join(', ')}`);
-  if (bridgeExists()) problems.push(`bridge ${BRIDGE} still exists`);
+  if (opts.network && bridgeExists()) problems.push(`bridge ${BRIDGE} still exists`);
   const mounts = mountsUnder(p.state);
   if (mounts.length) problems.push(`mounts left under ${p.state}: ${mounts.join(', ')}`);
   const alive = readPidFiles(p.pids).filter(({ pid }) => isAlive(pid) && isOurs(pid, p.bin));
