@@ -5,6 +5,7 @@
 // commitBlockList), which a create+write SAS allows. Error texts pass through redact().
 import { open, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import type * as BlobSdk from '@azure/storage-blob';
 import { redact } from '../../../src/contract/index.js';
 
 /**
@@ -13,9 +14,9 @@ import { redact } from '../../../src/contract/index.js';
  * into a CommonJS bundle and breaks it; the `require` condition selects the CommonJS build,
  * which webpack bundles cleanly (into worker.cjs, no extra chunk file).
  */
-function loadBlobSdk(): typeof import('@azure/storage-blob') {
+function loadBlobSdk(): typeof BlobSdk {
   const require = createRequire(import.meta.url);
-  return require('@azure/storage-blob') as typeof import('@azure/storage-blob');
+  return require('@azure/storage-blob') as typeof BlobSdk;
 }
 
 export interface BlobUploadOptions {
