@@ -280,8 +280,9 @@ async function downLocked(): Promise<void> {
   const info = readCluster();
   // Netns/bridge names are machine-wide (CONTRACT.md). A control-plane-only cluster (e.g. one
   // on other ports/state for a check) never made any, so its down must not touch them.
-  const agentsRecorded = readPidFiles(p.pids).some(({ name }) => name.startsWith('rc-node-') || name === 'hollow');
-  const network = !(info && info.nodes.length === 0 && info.hollow === 0 && !agentsRecorded);
+  // Hollow nodes make no namespaces either.
+  const agentsRecorded = readPidFiles(p.pids).some(({ name }) => name.startsWith('rc-node-'));
+  const network = !(info && info.nodes.length === 0 && !agentsRecorded);
   await stopRecorded(p, info, log);
   await cleanupLeftovers(p, log, { network });
 }
