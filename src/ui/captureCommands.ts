@@ -2,6 +2,7 @@
 // open any pcap. Handlers get their AbortSignal and error display from the CommandRegistry.
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { filterProblem } from '../capture/bpf.js';
 import type { CaptureElement } from '../views/captureModel.js';
 import type { ClusterElement } from '../views/clusterModel.js';
 import { CMD, SETTINGS, VIEW } from '../views/ids.js';
@@ -31,7 +32,7 @@ export interface CaptureUi {
   engine?: CaptureEngine;
 }
 
-/** Filter check used while typing; replaced by src/capture's filterProblem once wired. */
+/** Extra checks on top of src/capture's filterProblem while typing. */
 export function basicFilterProblem(v: string): string | undefined {
   if (v.length > 1024) return 'The filter is longer than 1024 characters';
   let depth = 0;
@@ -67,7 +68,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     events('startFlow', { context: sel.context, targets: sel.targets, quick });
     const choices: LastChoices | undefined = quick
       ? { ...settingsDefaults(), durationSeconds: 30 }
-      : await runStartFlow(context.globalState, sel, basicFilterProblem);
+      : await runStartFlow(context.globalState, sel, (v) => filterProblem(v) ?? basicFilterProblem(v));
     if (!choices) return;
     let sas: string | undefined;
     if (choices.output !== 'hostPath') {

@@ -6,7 +6,8 @@ import { CMD, CTX, SETTINGS } from '../views/ids.js';
 import { clearBlobCredentials, describeBlob, promptBlobCredentials } from './blobSecrets.js';
 import { CaptureStatusBar } from './statusBar.js';
 import { CaptureTree } from './captureTree.js';
-import { ClusterService } from './clusterService.js';
+import { ClusterService, kubeconfigFiles } from './clusterService.js';
+import { createEngineAdapter } from './engineAdapter.js';
 import { ClusterTree } from './clusterTree.js';
 import { CommandRegistry } from './commands.js';
 import { createLog, type Log } from './log.js';
@@ -51,7 +52,8 @@ export function registerUi(context: vscode.ExtensionContext, activatedAt: number
     await clearBlobCredentials(context.secrets);
     void vscode.window.showInformationMessage('Retina Capture: blob storage credentials removed.');
   });
-  registerCaptureCommands({ context, commands, log, events, service, clusters, captures, status });
+  const engine = createEngineAdapter(kubeconfigFiles, log);
+  registerCaptureCommands({ context, commands, log, events, service, clusters, captures, status, engine });
 
   events('activated', {
     ms: Math.round((performance.now() - activatedAt) * 10) / 10,

@@ -1,0 +1,138 @@
+// Adapts the engine (src/engine.ts: session, download, merge) to the ui's CaptureEngine port.
+// The engine and pcap merge are imported lazily (their own chunk): nothing here runs at
+// activation. One Engine per kubeconfig context, created on first use.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Engine as EngineType, CaptureEvent, NodeState } from '../engine.js';
+import type { CaptureInfo, NodeCapturePhase } from '../views/ports.js';
+import type { CaptureEngine, DownloadResult, UiCaptureRequest, UiProgress } from './captureEngine.js';
+import type { Log } from './log.js';
+
+const PHASE: Record<string, NodeCapturePhase> = {
+  pending: 'pending',
+  scheduled: 'pending',
+  waiting: 'pending',
+  capturing: 'running',
+  finishing: 'uploading',
+  done: 'succeeded',
+  failed: 'failed',
+};
+
+function nodeState(n: NodeState): CaptureInfo['nodes'][number] {
+  const r = n.result as { packets?: number; bytes?: number; drops?: number } | undefined;
+  return {
+    node: n.node,
+    phase: PHASE[n.phase] ?? 'unknown',
+    message: n.message,
+    packets: r?.packets,
+    bytes: r?.bytes,
+    drops: r?.drops,
+  };
+}
+
+export function createEngineAdapter(files: () => string[], log: Log): CaptureEngine {
+  const engines = new Map<string, Promise<EngineType>>();
+  const get = (context: string): Promise<EngineType> => {
+    let e = engines.get(context);
+    if (!e) {
+      e = import(/* webpackChunkName: "engine" */ '../engine.js').then(({ Engine }) => {
+        const f = files();
+        return Engine.fromKubeconfig(f.length ? f : undefined, { context, log: (m) => log.info(m) });
+      });
+      e.catch(() => engines.delete(context));
+      engines.set(context, e);
+    }
+    return e;
+  };
+
+  return {
+    available: true,
+    async start(req: UiCaptureRequest, signal: AbortSignal, onProgress: (p: UiProgress) => void): Promise<CaptureInfo> {
+      const engine = await get(req.context);
+      const onEvent = (ev: CaptureEvent): void => {
+        if (ev.type === 'created') onProgress({ type: 'planned', nodes: ev.jobs.map((j) => j.node), warnings: [] });
+        else if (ev.type === 'node')
+          onProgress({ type: 'node', node: ev.node, phase: PHASE[ev.phase] ?? ev.phase, message: ev.message });
+        else if (ev.type === 'preflight' && !ev.ok) {
+          const text = ev.problems.join('; ');
+          onProgress({
+            type: 'blocked',
+            reason: /PodSecurity|pod security/i.test(text)
+              ? 'podSecurity'
+              : /forbidden|cannot|permission/i.test(text)
+                ? 'forbidden'
+                : 'other',
+            message: text,
+          });
+        } else if (ev.type === 'warning') log.warn(`${ev.capture}: ${ev.message}`);
+      };
+      const startedAt = Date.now();
+      const run = await engine.startCapture(
+        {
+          namespace: req.namespace,
+          targets: req.targets,
+          outputs: req.outputs,
+          workerImage: req.workerImage,
+          mode: req.mode,
+          options: {
+            durationSeconds: req.durationSeconds,
+            maxSizeMB: req.maxSizeMB,
+            snapLength: req.snapLength,
+            filter: req.filter,
+            maxConcurrentJobs: req.maxConcurrentJobs,
+          },
+        },
+        { signal, onEvent },
+      );
+      log.info(`capture ${run.namespace}/${run.name} created`);
+      const cancel = (): void => void run.cancel().catch((e: unknown) => log.error(`cancel ${run.name}: ${String(e)}`));
+      signal.addEventListener('abort', cancel, { once: true });
+      try {
+        const summary = await run.done;
+        return {
+          name: run.name,
+          namespace: run.namespace,
+          context: req.context,
+          origin: 'ours',
+          startedAt,
+          durationSeconds: req.durationSeconds,
+          filter: req.filter || undefined,
+          nodes: summary.nodes.map(nodeState),
+          blob: req.outputs.blob !== undefined,
+        };
+      } finally {
+        signal.removeEventListener('abort', cancel);
+        run.dispose();
+      }
+    },
+    async stop(c) {
+      const engine = await get(c.context);
+      const run = await engine.attach(c.name, { namespace: c.namespace });
+      await run.cancel();
+      run.dispose();
+    },
+    async delete(c) {
+      await (await get(c.context)).deleteCapture(c.name, { namespace: c.namespace });
+    },
+    async download(c, folder, signal, onProgress): Promise<DownloadResult> {
+      const engine = await get(c.context);
+      await mkdir(folder, { recursive: true });
+      onProgress('fetching archives from the nodes…');
+      const r = await engine.download(c.name, { to: folder, namespace: c.namespace, signal });
+      const warnings = r.failures.map((f) => `${f.node}: ${f.error}`);
+      const inputs = r.archives.flatMap((a) =>
+        a.unpacked.files
+          .filter((f) => /\.(pcapng|pcap)(\.\d+)?$/.test(f.path))
+          .map((f) => ({ node: a.node, path: path.join(a.unpacked.dir, f.path) })),
+      );
+      const files = inputs.map((i) => i.path);
+      if (inputs.length === 0) return { folder, files, warnings: [...warnings, 'no packet files in the archives'] };
+      onProgress(`merging ${inputs.length} files…`);
+      const { mergeCaptures } = await import(/* webpackChunkName: "engine" */ '../pcap/merge.js');
+      const mergedFile = path.join(folder, `${c.name}.pcapng`);
+      const m = await mergeCaptures(inputs, mergedFile, signal, { application: 'Retina Capture for VS Code' });
+      log.info(`${c.name}: merged ${m.packets} packets from ${inputs.length} files into ${mergedFile}`);
+      return { folder, mergedFile, files, warnings: [...warnings, ...m.warnings] };
+    },
+  };
+}
