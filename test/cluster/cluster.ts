@@ -75,6 +75,7 @@ function saveCluster(p: Paths, info: ClusterInfo): void {
 async function unhealthy(info: ClusterInfo, want: { nodes: number; hollow: number }): Promise<string | undefined> {
   const p = paths();
   if (info.status !== 'ready') return 'its start did not finish';
+  if (Object.keys(info.pids).length === 0) return 'cluster.json records no processes';
   if (info.nodes.length !== want.nodes || info.hollow !== want.hollow) {
     return `it runs ${info.nodes.length} nodes + ${info.hollow} hollow, ${want.nodes} + ${want.hollow} asked`;
   }
