@@ -20,7 +20,11 @@ async function main(): Promise<void> {
   switch (cmd) {
     case 'up': {
       const timeout = int(values.timeout, 'timeout');
-      const info = await up({ nodes: int(values.nodes, 'nodes'), hollow: int(values.hollow, 'hollow'), timeoutMs: timeout === undefined ? undefined : timeout * 1000 });
+      const info = await up({
+        nodes: int(values.nodes, 'nodes'),
+        hollow: int(values.hollow, 'hollow'),
+        timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+      });
       printLines(info);
       break;
     }

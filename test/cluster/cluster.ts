@@ -11,9 +11,33 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { buildAll, ensureHostTools, staleTargets } from './lib/build.js';
 import { applyYamlFile, isReady, loadKubeConfig, probe } from './lib/kube.js';
-import { BRIDGE, BRIDGE_IP, CLUSTER_CIDR, K8S_VERSION, SERVICE_CIDR, clusterSrc, nodeIP, nodeName, paths, ports, repoRoot, type Paths, type Ports } from './lib/paths.js';
+import {
+  BRIDGE,
+  BRIDGE_IP,
+  CLUSTER_CIDR,
+  K8S_VERSION,
+  SERVICE_CIDR,
+  clusterSrc,
+  nodeIP,
+  nodeName,
+  paths,
+  ports,
+  repoRoot,
+  type Paths,
+  type Ports,
+} from './lib/paths.js';
 import { makeCerts, writeKubeconfig } from './lib/pki.js';
-import { isAlive, isOurs, portOwner, readPidFiles, removePidFile, startDetached, stopGroup, tail, type Started } from './lib/proc.js';
+import {
+  isAlive,
+  isOurs,
+  portOwner,
+  readPidFiles,
+  removePidFile,
+  startDetached,
+  stopGroup,
+  tail,
+  type Started,
+} from './lib/proc.js';
 import { cleanupLeftovers, stopRecorded } from './lib/teardown.js';
 import { withLock } from './lib/lock.js';
 import { waitFor } from './lib/wait.js';
@@ -113,8 +137,10 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
 
 async function upLocked(opts: UpOptions): Promise<ClusterInfo> {
   const want = { nodes: opts.nodes ?? 3, hollow: opts.hollow ?? 0 };
-  if (!Number.isInteger(want.nodes) || want.nodes < 0 || want.nodes > 8) throw new Error(`--nodes must be 0..8 (rc-node-9 is reserved for tests), got ${want.nodes}`);
-  if (!Number.isInteger(want.hollow) || want.hollow < 0 || want.hollow > 5000) throw new Error(`--hollow must be 0..5000, got ${want.hollow}`);
+  if (!Number.isInteger(want.nodes) || want.nodes < 0 || want.nodes > 8)
+    throw new Error(`--nodes must be 0..8 (rc-node-9 is reserved for tests), got ${want.nodes}`);
+  if (!Number.isInteger(want.hollow) || want.hollow < 0 || want.hollow > 5000)
+    throw new Error(`--hollow must be 0..5000, got ${want.hollow}`);
   const p = paths();
 
   const existing = readCluster();
@@ -135,13 +161,18 @@ async function upLocked(opts: UpOptions): Promise<ClusterInfo> {
   // A control-plane-only cluster does not need the node agent (nor wait for its build).
   await buildAll(p.bin, { skip: want.nodes + want.hollow === 0 ? ['nodeagent'] : [] });
   if (!existsSync(path.join(p.bin, 'nodeagent')) && want.nodes + want.hollow > 0) {
-    throw new Error(`node agent binary ${path.join(p.bin, 'nodeagent')} is missing (its sources are not in test/cluster/nodeagent yet?)`);
+    throw new Error(
+      `node agent binary ${path.join(p.bin, 'nodeagent')} is missing (its sources are not in test/cluster/nodeagent yet?)`,
+    );
   }
 
   const pt = ports();
   for (const [what, port] of Object.entries(pt)) {
     const owner = await portOwner(port);
-    if (owner) throw new Error(`port ${port} (${what}) on 127.0.0.1 is in use by ${owner}; stop it or set the RETINA_CLUSTER_*_PORT env override`);
+    if (owner)
+      throw new Error(
+        `port ${port} (${what}) on 127.0.0.1 is in use by ${owner}; stop it or set the RETINA_CLUSTER_*_PORT env override`,
+      );
   }
 
   const server = `https://127.0.0.1:${pt.apiserver}`;
@@ -196,22 +227,39 @@ async function upLocked(opts: UpOptions): Promise<ClusterInfo> {
       timings[what] = Math.round(performance.now() - t0) / 1000;
     };
     start('etcd', 'etcd', etcdArgs(p, pt));
-    await waitFor('etcd /health', async () => (await probe(`http://127.0.0.1:${pt.etcd}/health`)).body.includes('"health":"true"'), { timeoutMs: left(), abort });
+    await waitFor(
+      'etcd /health',
+      async () => (await probe(`http://127.0.0.1:${pt.etcd}/health`)).body.includes('"health":"true"'),
+      { timeoutMs: left(), abort },
+    );
     mark('etcd');
     log(`etcd healthy (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
     start('kube-apiserver', 'kube-apiserver', apiserverArgs(p, pt));
-    await waitFor('kube-apiserver /readyz', async () => (await probe(`${server}/readyz`, { pkiDir: p.pki, cert: 'admin' })).status === 200, { timeoutMs: left(), abort });
+    await waitFor(
+      'kube-apiserver /readyz',
+      async () => (await probe(`${server}/readyz`, { pkiDir: p.pki, cert: 'admin' })).status === 200,
+      { timeoutMs: left(), abort },
+    );
     mark('apiserver');
     log(`kube-apiserver ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
     const kc = loadKubeConfig(p.adminKubeconfig);
-    for (const f of ['limited-user.yaml', 'node-network.yaml']) await applyYamlFile(kc, path.join(clusterSrc, 'rbac', f));
+    for (const f of ['limited-user.yaml', 'node-network.yaml'])
+      await applyYamlFile(kc, path.join(clusterSrc, 'rbac', f));
 
     start('kube-controller-manager', 'kube-controller-manager', controllerManagerArgs(p, pt));
     start('kube-scheduler', 'kube-scheduler', schedulerArgs(p, pt));
-    await waitFor('kube-controller-manager /healthz', async () => (await probe(`https://127.0.0.1:${pt.controllerManager}/healthz`)).status === 200, { timeoutMs: left(), abort });
-    await waitFor('kube-scheduler /healthz', async () => (await probe(`https://127.0.0.1:${pt.scheduler}/healthz`)).status === 200, { timeoutMs: left(), abort });
+    await waitFor(
+      'kube-controller-manager /healthz',
+      async () => (await probe(`https://127.0.0.1:${pt.controllerManager}/healthz`)).status === 200,
+      { timeoutMs: left(), abort },
+    );
+    await waitFor(
+      'kube-scheduler /healthz',
+      async () => (await probe(`https://127.0.0.1:${pt.scheduler}/healthz`)).status === 200,
+      { timeoutMs: left(), abort },
+    );
     mark('controlPlane');
     log(`controller-manager and scheduler healthy (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
@@ -225,7 +273,9 @@ async function upLocked(opts: UpOptions): Promise<ClusterInfo> {
         `${want.nodes} real nodes Ready with a podCIDR`,
         async () => {
           const list = await core.listNode({ labelSelector: 'retina-capture.test/kind=real' });
-          const ok = list.items.filter((n) => isReady(n) && n.spec?.podCIDR && info.nodes.includes(n.metadata?.name ?? ''));
+          const ok = list.items.filter(
+            (n) => isReady(n) && n.spec?.podCIDR && info.nodes.includes(n.metadata?.name ?? ''),
+          );
           return ok.length === want.nodes;
         },
         { timeoutMs: left(), intervalMs: 250, abort },
@@ -444,15 +494,22 @@ export function testLimitedKubeconfigPath(): string {
   if (env) return env;
   const info = readCluster();
   if (info?.status === 'ready') return info.limitedKubeconfig;
-  if (process.env.RETINA_TEST_KUBECONFIG) return path.join(path.dirname(process.env.RETINA_TEST_KUBECONFIG), 'limited.kubeconfig');
+  if (process.env.RETINA_TEST_KUBECONFIG)
+    return path.join(path.dirname(process.env.RETINA_TEST_KUBECONFIG), 'limited.kubeconfig');
   throw new Error('no test cluster: run `npm run cluster:up` (or set RETINA_TEST_LIMITED_KUBECONFIG)');
 }
 
 /** Creates a fresh namespace `<prefix>-<random>` labelled as a test namespace; returns its name. */
-export async function createTestNamespace(prefix: string, labels: Record<string, string> = {}, kubeconfig = testKubeconfigPath()): Promise<string> {
+export async function createTestNamespace(
+  prefix: string,
+  labels: Record<string, string> = {},
+  kubeconfig = testKubeconfigPath(),
+): Promise<string> {
   const core = loadKubeConfig(kubeconfig).makeApiClient(k8s.CoreV1Api);
   const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`.toLowerCase().slice(0, 63);
-  await core.createNamespace({ body: { metadata: { name, labels: { 'retina-capture.test/test-namespace': 'true', ...labels } } } });
+  await core.createNamespace({
+    body: { metadata: { name, labels: { 'retina-capture.test/test-namespace': 'true', ...labels } } },
+  });
   return name;
 }
 

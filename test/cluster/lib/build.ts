@@ -2,7 +2,16 @@
 // sources that decide the binary), so only the first `up` on a machine pays the build.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+  openSync,
+  closeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { clusterSrc, K8S_VERSION } from './paths.js';
 import { tail } from './proc.js';
@@ -18,14 +27,23 @@ function onPath(cmd: string): boolean {
 
 /** Installs missing apt packages; `apt-get update` only runs when something is missing. */
 export function ensureHostTools(): void {
-  const missing = [...new Set(Object.entries(TOOLS).filter(([cmd]) => !onPath(cmd)).map(([, pkg]) => pkg))];
+  const missing = [
+    ...new Set(
+      Object.entries(TOOLS)
+        .filter(([cmd]) => !onPath(cmd))
+        .map(([, pkg]) => pkg),
+    ),
+  ];
   if (missing.length === 0) return;
   if (!onPath('apt-get')) throw new Error(`missing host packages ${missing.join(', ')} and no apt-get to install them`);
   log(`installing ${missing.join(' ')} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...missing]]) {
     const r = spawnSync('apt-get', args, { env, encoding: 'utf8', timeout: 600_000 });
-    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed:\n${(r.stderr || r.stdout || '').trim().split('\n').slice(-15).join('\n')}`);
+    if (r.status !== 0)
+      throw new Error(
+        `apt-get ${args.join(' ')} failed:\n${(r.stderr || r.stdout || '').trim().split('\n').slice(-15).join('\n')}`,
+      );
   }
 }
 
@@ -44,7 +62,8 @@ function sourceHash(dir: string, exclude: string[] = []): string {
       const p = path.join(d, name);
       if (exclude.includes(p)) continue;
       if (statSync(p).isDirectory()) walk(p);
-      else if (name === 'go.mod' || name === 'go.sum' || name.endsWith('.go')) h.update(path.relative(dir, p)).update(readFileSync(p));
+      else if (name === 'go.mod' || name === 'go.sum' || name.endsWith('.go'))
+        h.update(path.relative(dir, p)).update(readFileSync(p));
     }
   };
   walk(dir);
@@ -80,7 +99,16 @@ function targets(): Target[] {
       outputs: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'],
       dir: cp,
       stampOf: () => modFiles(cp)() + K8S_LDFLAGS.length,
-      args: (bin) => ['build', '-trimpath', `-ldflags=${K8S_LDFLAGS}`, '-o', bin + '/', 'k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kube-scheduler'],
+      args: (bin) => [
+        'build',
+        '-trimpath',
+        `-ldflags=${K8S_LDFLAGS}`,
+        '-o',
+        bin + '/',
+        'k8s.io/kubernetes/cmd/kube-apiserver',
+        'k8s.io/kubernetes/cmd/kube-controller-manager',
+        'k8s.io/kubernetes/cmd/kube-scheduler',
+      ],
     },
     {
       name: 'etcd',
@@ -109,7 +137,11 @@ function targets(): Target[] {
 function runLogged(cmd: string, args: string[], cwd: string, logFile: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const fd = openSync(logFile, 'a');
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', fd, fd], env: { ...process.env, GOFLAGS: process.env.GOFLAGS ?? '-buildvcs=false' } });
+    const child = spawn(cmd, args, {
+      cwd,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, GOFLAGS: process.env.GOFLAGS ?? '-buildvcs=false' },
+    });
     closeSync(fd);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (e) => {
@@ -119,7 +151,12 @@ function runLogged(cmd: string, args: string[], cwd: string, logFile: string, ti
     child.on('exit', (code, sig) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new Error(`${cmd} ${args.slice(0, 2).join(' ')} in ${cwd} failed (${code ?? sig}); last lines of ${logFile}:\n${tail(logFile, 20)}`));
+      else
+        reject(
+          new Error(
+            `${cmd} ${args.slice(0, 2).join(' ')} in ${cwd} failed (${code ?? sig}); last lines of ${logFile}:\n${tail(logFile, 20)}`,
+          ),
+        );
     });
   });
 }
@@ -145,7 +182,10 @@ export interface BuildReport {
  * Builds every target whose outputs are missing or whose stamp changed. `force` rebuilds all
  * (the cold-build benchmark also points GOCACHE at an empty dir).
  */
-export async function buildAll(binDir: string, opts: { force?: boolean; only?: string[]; skip?: string[] } = {}): Promise<BuildReport> {
+export async function buildAll(
+  binDir: string,
+  opts: { force?: boolean; only?: string[]; skip?: string[] } = {},
+): Promise<BuildReport> {
   mkdirSync(binDir, { recursive: true });
   const go = goBinary();
   const report: BuildReport = { built: [], seconds: {} };

@@ -12,7 +12,10 @@ export function loadKubeConfig(file: string): k8s.KubeConfig {
 }
 
 /** GET an URL; https with the cluster CA and (optionally) a client cert from pkiDir. */
-export function probe(url: string, opts: { pkiDir?: string; cert?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
+export function probe(
+  url: string,
+  opts: { pkiDir?: string; cert?: string; timeoutMs?: number } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const tlsOpts: https.RequestOptions = {};
@@ -43,7 +46,8 @@ export function isReady(node: k8s.V1Node): boolean {
 
 /** HTTP status of a client-node error (ApiException.code), or undefined. */
 export function statusOf(e: unknown): number | undefined {
-  if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'number') return (e as { code: number }).code;
+  if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'number')
+    return (e as { code: number }).code;
   return undefined;
 }
 

@@ -34,7 +34,12 @@ function readFileSafe(file: string): string {
   }
 }
 
-export async function withLock<T>(file: string, what: string, fn: () => Promise<T>, timeoutMs = 15 * 60_000): Promise<T> {
+export async function withLock<T>(
+  file: string,
+  what: string,
+  fn: () => Promise<T>,
+  timeoutMs = 15 * 60_000,
+): Promise<T> {
   mkdirSync(path.dirname(file), { recursive: true });
   let announced = false;
   await waitFor(

@@ -54,5 +54,9 @@ export const pssBytes = (pid: number): number => kbField(`/proc/${pid}/smaps_rol
 
 export function memoryOf(roots: number[]): { processes: number; pss: number; rss: number } {
   const pids = clusterProcesses(roots);
-  return { processes: pids.length, pss: pids.reduce((a, p) => a + pssBytes(p), 0), rss: pids.reduce((a, p) => a + rssBytes(p), 0) };
+  return {
+    processes: pids.length,
+    pss: pids.reduce((a, p) => a + pssBytes(p), 0),
+    rss: pids.reduce((a, p) => a + rssBytes(p), 0),
+  };
 }

@@ -10,7 +10,10 @@ export function makeCerts(bin: string, pkiDir: string): void {
 const b64 = (file: string): string => readFileSync(file).toString('base64');
 
 /** Writes a kubeconfig with the CA and client cert embedded, so it can be copied anywhere. */
-export function writeKubeconfig(file: string, opts: { server: string; pkiDir: string; cert: string; user: string }): void {
+export function writeKubeconfig(
+  file: string,
+  opts: { server: string; pkiDir: string; cert: string; user: string },
+): void {
   const yaml = `apiVersion: v1
 kind: Config
 clusters:

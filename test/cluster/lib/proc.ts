@@ -1,7 +1,16 @@
 // Process handling for the cluster components: detached spawn with its own process group and a
 // log file, pid files, ownership checks before killing, port checks, log tails.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+  unlinkSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { waitFor } from './wait.js';
@@ -17,7 +26,13 @@ export interface Started {
  * `<logs>/<name>.log`, and records the pid in `<pids>/<name>.pid` at once, so a crash of the
  * `up` script itself still leaves a trail for `down`.
  */
-export function startDetached(name: string, cmd: string, args: string[], dirs: { logs: string; pids: string }, env?: NodeJS.ProcessEnv): Started {
+export function startDetached(
+  name: string,
+  cmd: string,
+  args: string[],
+  dirs: { logs: string; pids: string },
+  env?: NodeJS.ProcessEnv,
+): Started {
   mkdirSync(dirs.logs, { recursive: true });
   mkdirSync(dirs.pids, { recursive: true });
   const log = path.join(dirs.logs, `${name}.log`);
@@ -87,7 +102,10 @@ export async function stopGroup(pid: number, graceMs = 10_000): Promise<void> {
   if (!isAlive(pid) && !groupAlive(pid)) return;
   signal('SIGTERM');
   try {
-    await waitFor(`pid ${pid} to exit`, () => !isAlive(pid) && !groupAlive(pid), { timeoutMs: graceMs, intervalMs: 100 });
+    await waitFor(`pid ${pid} to exit`, () => !isAlive(pid) && !groupAlive(pid), {
+      timeoutMs: graceMs,
+      intervalMs: 100,
+    });
   } catch {
     signal('SIGKILL');
     await waitFor(`pid ${pid} to exit after SIGKILL`, () => !isAlive(pid), { timeoutMs: 5_000, intervalMs: 100 });
@@ -137,9 +155,22 @@ export async function portOwner(port: number): Promise<string | undefined> {
 }
 
 /** Runs a command to completion; throws with its output on a non-zero exit. */
-export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): string {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20 });
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): string {
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 60_000,
+    maxBuffer: 64 << 20,
+  });
   if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${(r.stderr || r.stdout).trim().split('\n').slice(-20).join('\n')}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${(r.stderr || r.stdout).trim().split('\n').slice(-20).join('\n')}`,
+    );
   return r.stdout;
 }

@@ -71,7 +71,10 @@ export async function cleanupLeftovers(p: Paths, log: (m: string) => void, opts:
   const agent = path.join(p.bin, 'nodeagent');
   if (opts.network && existsSync(agent)) {
     const r = spawnSync(agent, ['cleanup', `--state-root=${p.state}`], { encoding: 'utf8', timeout: 120_000 });
-    if (r.status !== 0) log(`nodeagent cleanup exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-5).join(' | ')}`);
+    if (r.status !== 0)
+      log(
+        `nodeagent cleanup exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-5).join(' | ')}`,
+      );
   }
   // Belt and braces (and the only path when the agent binary is missing): our names only.
   if (opts.network) {

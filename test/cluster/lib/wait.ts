@@ -26,7 +26,9 @@ export async function waitFor<T>(
       last = e instanceof Error ? e.message : String(e);
     }
     if (Date.now() >= deadline) {
-      throw new TimeoutError(`timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
+      throw new TimeoutError(
+        `timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${what}${last ? ` (last error: ${last})` : ''}`,
+      );
     }
     // Poll interval between condition checks, not a synchronisation sleep.
     await delay(interval);

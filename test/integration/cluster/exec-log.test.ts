@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
-import { adminConfig, createTestNamespace, deleteTestNamespace, execToStream, running, shellPod, waitFor, waitPod } from './helpers.js';
+import {
+  adminConfig,
+  createTestNamespace,
+  deleteTestNamespace,
+  execToStream,
+  running,
+  shellPod,
+  waitFor,
+  waitPod,
+} from './helpers.js';
 
 const SIZE = 50 * 1024 * 1024;
 
@@ -22,7 +31,11 @@ describe('exec and log', () => {
     const kc = adminConfig();
     const core = kc.makeApiClient(k8s.CoreV1Api);
     // Prints tick 1..N once per second-ish; the test waits for two ticks seen *via follow*.
-    const pod = shellPod('ticker', 'rc-node-1', 'i=0; while [ $i -lt 120 ]; do i=$((i+1)); echo tick $i; sleep 0.5; done');
+    const pod = shellPod(
+      'ticker',
+      'rc-node-1',
+      'i=0; while [ $i -lt 120 ]; do i=$((i+1)); echo tick $i; sleep 0.5; done',
+    );
     await core.createNamespacedPod({ namespace: ns, body: pod });
     await waitPod(core, ns, 'ticker', 'Running', running);
     const out = new PassThrough();
@@ -30,9 +43,15 @@ describe('exec and log', () => {
     out.on('data', (c: Buffer) => (seen += c.toString()));
     const req = await new k8s.Log(kc).log(ns, 'ticker', 'main', out, { follow: true, tailLines: 1 });
     try {
-      const first = await waitFor('a tick line', () => /tick (\d+)/.exec(seen)?.[1], { timeoutMs: 20_000, intervalMs: 50 });
+      const first = await waitFor('a tick line', () => /tick (\d+)/.exec(seen)?.[1], {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+      });
       const later = Number(first) + 2;
-      await waitFor(`tick ${later} arriving on the followed stream`, () => seen.includes(`tick ${later}\n`), { timeoutMs: 20_000, intervalMs: 50 });
+      await waitFor(`tick ${later} arriving on the followed stream`, () => seen.includes(`tick ${later}\n`), {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+      });
     } finally {
       req.abort();
     }
@@ -46,7 +65,11 @@ describe('exec and log', () => {
     pod.spec!.containers[0]!.volumeMounts = [{ name: 'data', mountPath: '/data' }];
     await core.createNamespacedPod({ namespace: ns, body: pod });
     await waitPod(core, ns, 'blob', 'Running', running);
-    await waitFor('the blob to be written', async () => (await core.readNamespacedPodLog({ name: 'blob', namespace: ns })).includes('ready'), { timeoutMs: 60_000, intervalMs: 250 });
+    await waitFor(
+      'the blob to be written',
+      async () => (await core.readNamespacedPodLog({ name: 'blob', namespace: ns })).includes('ready'),
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
 
     let expected = '';
     const shaOut = new Writable({

@@ -3,7 +3,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
-import { adminConfig, createTestNamespace, deleteTestNamespace, running, statusOf, waitFor, waitPod } from './helpers.js';
+import {
+  adminConfig,
+  createTestNamespace,
+  deleteTestNamespace,
+  running,
+  statusOf,
+  waitFor,
+  waitPod,
+} from './helpers.js';
 
 describe('garbage collection of Jobs', () => {
   let ns = '';
@@ -41,7 +49,9 @@ describe('garbage collection of Jobs', () => {
       body: {
         metadata: {
           name: 'upload',
-          ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'long', uid: job.metadata!.uid!, blockOwnerDeletion: false }],
+          ownerReferences: [
+            { apiVersion: 'batch/v1', kind: 'Job', name: 'long', uid: job.metadata!.uid!, blockOwnerDeletion: false },
+          ],
         },
         stringData: { sas: 'not-a-real-token' },
       },

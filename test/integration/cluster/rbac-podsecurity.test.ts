@@ -34,7 +34,9 @@ describe('limited user RBAC', () => {
     await core.listNamespacedEvent({ namespace: ns });
     await kc.makeApiClient(k8s.BatchV1Api).listJobForAllNamespaces();
     const review = await kc.makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectAccessReview({
-      body: { spec: { resourceAttributes: { verb: 'create', resource: 'jobs', group: 'batch', namespace: 'retina-capture' } } },
+      body: {
+        spec: { resourceAttributes: { verb: 'create', resource: 'jobs', group: 'batch', namespace: 'retina-capture' } },
+      },
     });
     assert.equal(review.status?.allowed, true);
   });
@@ -45,16 +47,32 @@ describe('limited user RBAC', () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const job: k8s.V1Job = {
       metadata: { name: 'rbac-probe' },
-      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] } } },
+      spec: {
+        template: {
+          spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] },
+        },
+      },
     };
     const secret: k8s.V1Secret = { metadata: { name: 'rbac-probe' }, stringData: { a: 'b' } };
     for (const namespace of ['default', 'retina-capture']) {
       await batch.createNamespacedJob({ namespace, body: job, dryRun: 'All' });
       await core.createNamespacedSecret({ namespace, body: secret, dryRun: 'All' });
-      await core.createNamespacedPod({ namespace, body: { metadata: { name: 'p' }, spec: job.spec!.template.spec! }, dryRun: 'All' });
+      await core.createNamespacedPod({
+        namespace,
+        body: { metadata: { name: 'p' }, spec: job.spec!.template.spec! },
+        dryRun: 'All',
+      });
     }
-    await expectStatus(batch.createNamespacedJob({ namespace: ns, body: job, dryRun: 'All' }), 403, 'create job in a test namespace');
-    await expectStatus(core.createNamespacedSecret({ namespace: ns, body: secret, dryRun: 'All' }), 403, 'create secret in a test namespace');
+    await expectStatus(
+      batch.createNamespacedJob({ namespace: ns, body: job, dryRun: 'All' }),
+      403,
+      'create job in a test namespace',
+    );
+    await expectStatus(
+      core.createNamespacedSecret({ namespace: ns, body: secret, dryRun: 'All' }),
+      403,
+      'create secret in a test namespace',
+    );
   });
 
   it('gets 403 on everything outside its role', async () => {
@@ -62,12 +80,20 @@ describe('limited user RBAC', () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await expectStatus(core.listSecretForAllNamespaces(), 403, 'list secrets cluster-wide');
     await expectStatus(core.listNamespacedSecret({ namespace: 'default' }), 403, 'list secrets in default');
-    await expectStatus(core.createNamespace({ body: { metadata: { name: 'rbac-forbidden' } }, dryRun: 'All' }), 403, 'create namespace');
+    await expectStatus(
+      core.createNamespace({ body: { metadata: { name: 'rbac-forbidden' } }, dryRun: 'All' }),
+      403,
+      'create namespace',
+    );
     await expectStatus(core.deleteNamespace({ name: ns, dryRun: 'All' }), 403, 'delete namespace');
     await expectStatus(core.listConfigMapForAllNamespaces(), 403, 'list configmaps');
     await expectStatus(core.listServiceForAllNamespaces(), 403, 'list services');
     await expectStatus(core.deleteNode({ name: 'rc-node-1', dryRun: 'All' }), 403, 'delete node');
-    await expectStatus(core.patchNode({ name: 'rc-node-1', body: { metadata: { labels: { x: 'y' } } } }), 403, 'patch node');
+    await expectStatus(
+      core.patchNode({ name: 'rc-node-1', body: { metadata: { labels: { x: 'y' } } } }),
+      403,
+      'patch node',
+    );
     await expectStatus(kc.makeApiClient(k8s.AppsV1Api).listDeploymentForAllNamespaces(), 403, 'list deployments');
     await expectStatus(kc.makeApiClient(k8s.RbacAuthorizationV1Api).listClusterRole(), 403, 'list clusterroles');
   });
@@ -92,14 +118,23 @@ describe('PodSecurity baseline', () => {
         metadata: { name: 'hostnet' },
         spec: {
           backoffLimit: 0,
-          template: { spec: { hostNetwork: true, restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] } },
+          template: {
+            spec: {
+              hostNetwork: true,
+              restartPolicy: 'Never',
+              containers: [{ name: 'c', image: 'busybox', command: ['true'] }],
+            },
+          },
         },
       },
     });
     const ev = await waitFor(
       'FailedCreate event on the Job',
       async () => {
-        const list = await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.kind=Job,involvedObject.name=hostnet' });
+        const list = await core.listNamespacedEvent({
+          namespace: ns,
+          fieldSelector: 'involvedObject.kind=Job,involvedObject.name=hostnet',
+        });
         return list.items.find((e) => e.reason === 'FailedCreate');
       },
       { timeoutMs: 30_000, intervalMs: 250 },

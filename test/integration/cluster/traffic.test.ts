@@ -22,7 +22,11 @@ function trafficPod(name: string, node: string, args: string[]): k8s.V1Pod {
 
 /** tcpdump in a node netns, bounded by packet count (-c) and a hard timeout. */
 async function capture(netns: string, iface: string, filter: string): Promise<string[]> {
-  const r = await hostCmd('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-nn', '-l', '-c', String(PACKETS), filter], 20_000);
+  const r = await hostCmd(
+    'ip',
+    ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-nn', '-l', '-c', String(PACKETS), filter],
+    20_000,
+  );
   assert.equal(r.code, 0, `tcpdump on ${netns}/${iface} '${filter}' exited ${r.code}: ${r.stderr}`);
   return r.stdout.trim().split('\n');
 }
@@ -38,12 +42,25 @@ describe('pod-to-pod traffic', () => {
 
   it('is visible on the node eth0 and on the pod veth', async () => {
     const core = adminConfig().makeApiClient(k8s.CoreV1Api);
-    await core.createNamespacedPod({ namespace: ns, body: trafficPod('server', 'rc-node-2', ['server', '--http-port', '8080', '--udp-port', '9000']) });
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: trafficPod('server', 'rc-node-2', ['server', '--http-port', '8080', '--udp-port', '9000']),
+    });
     const server = await waitPod(core, ns, 'server', 'Running with an IP', running);
     const serverIP = server.status!.podIP!;
     await core.createNamespacedPod({
       namespace: ns,
-      body: trafficPod('client', 'rc-node-1', ['client', '--target', serverIP, '--http-port', '8080', '--udp-port', '9000', '--rate', '20']),
+      body: trafficPod('client', 'rc-node-1', [
+        'client',
+        '--target',
+        serverIP,
+        '--http-port',
+        '8080',
+        '--udp-port',
+        '9000',
+        '--rate',
+        '20',
+      ]),
     });
     const client = await waitPod(core, ns, 'client', 'Running with an IP', running);
     const clientIP = client.status!.podIP!;
@@ -52,7 +69,10 @@ describe('pod-to-pod traffic', () => {
     // Between nodes the packets cross the bridge: the server node's eth0 sees them.
     const eth0 = await capture('rc-node-2', 'eth0', `src host ${clientIP} and dst host ${serverIP} and udp port 9000`);
     assert.equal(eth0.length, PACKETS);
-    assert.ok(eth0.every((l) => l.includes(`${clientIP}.`) && l.includes(`${serverIP}.9000`)), eth0.join('\n'));
+    assert.ok(
+      eth0.every((l) => l.includes(`${clientIP}.`) && l.includes(`${serverIP}.9000`)),
+      eth0.join('\n'),
+    );
 
     // The /32 route to the pod names its host-side veth.
     const route = await hostCmd('ip', ['netns', 'exec', 'rc-node-2', 'ip', 'route', 'get', serverIP], 5_000);
