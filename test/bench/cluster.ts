@@ -63,7 +63,15 @@ async function waitIdle(info: ClusterInfo): Promise<void> {
         console.error(`waiting for test namespaces to go: ${busy.join(', ')}`);
         shown = true;
       }
-      return busy.length === 0;
+      // Live pods in the shared namespaces (e.g. an e2e run in `default`) count as busy too.
+      const live = (await core.listPodForAllNamespaces()).items.filter(
+        (p) => !p.metadata?.namespace?.startsWith('kube-') && ['Pending', 'Running'].includes(p.status?.phase ?? ''),
+      );
+      if (live.length && !shown) {
+        console.error(`waiting for ${live.length} live pods to finish`);
+        shown = true;
+      }
+      return busy.length === 0 && live.length === 0;
     },
     { timeoutMs: 10 * 60_000, intervalMs: 1000 },
   );
