@@ -81,7 +81,15 @@ func cmdCleanup(args []string) error {
 	}
 	// Processes that never got a pid file (crash in between): whatever still lives in our
 	// namespaces, and shims whose spec is under the state root.
-	nsList := ourNetns()
+	foreign := foreignAgents(stateRoot)
+	var nsList []string
+	for _, ns := range ourNetns() {
+		if foreign.netns[ns] {
+			logf("leaving %s alone: it belongs to a running agent of another state root", ns)
+			continue
+		}
+		nsList = append(nsList, ns)
+	}
 	for _, ns := range nsList {
 		out, _ := ipOut("netns", "pids", ns)
 		for _, f := range strings.Fields(out) {
@@ -108,13 +116,18 @@ func cmdCleanup(args []string) error {
 			continue
 		}
 		name, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
+		if foreign.links[name] || (name == "rcbr0" && foreign.any) {
+			continue
+		}
 		if (strings.HasPrefix(name, "rcn") && strings.HasSuffix(name, "-h")) || name == "rcbr0" {
 			if err := ip("link", "del", name); err != nil {
 				logf("%v", err)
 			}
 		}
 	}
-	_ = ip("route", "del", "unreachable", ourRange)
+	if !foreign.any {
+		_ = ip("route", "del", "unreachable", ourRange)
+	}
 
 	// 3. Mounts: netns bind mounts of ours and anything under the state root.
 	unmountOurs(stateRoot)
@@ -149,9 +162,11 @@ func cmdCleanup(args []string) error {
 	// 5. Verify.
 	var left []string
 	for _, ns := range ourNetns() {
-		left = append(left, "netns "+ns)
+		if !foreign.netns[ns] {
+			left = append(left, "netns "+ns)
+		}
 	}
-	if linkExists("", "rcbr0") {
+	if linkExists("", "rcbr0") && !foreign.any {
 		left = append(left, "link rcbr0")
 	}
 	for _, m := range ourMounts(stateRoot) {
@@ -243,6 +258,9 @@ func ourMounts(stateRoot string) []string {
 			continue
 		}
 		mp := unescapeMount(fields[4])
+		if _, err := os.Lstat(mp); err != nil {
+			continue // shadowed by a later mount on a parent: not reachable, not ours to fix
+		}
 		if strings.HasPrefix(mp, "/run/netns/"+nodeNetnsPrefix) || strings.HasPrefix(mp, "/run/netns/"+podNetnsPrefix) ||
 			(stateRoot != "" && (mp == stateRoot || strings.HasPrefix(mp, stateRoot+"/"))) {
 			out = append(out, mp)

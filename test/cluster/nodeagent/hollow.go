@@ -44,8 +44,13 @@ func cmdHollow(args []string) error {
 	prefix := fs.String("prefix", "rc-hollow-", "node name prefix")
 	start := fs.Int("start", 1, "first index")
 	parallel := fs.Int("parallel", 16, "concurrent registrations")
+	taintSpec := fs.String("register-with-taints", "", "optional taints key=value:Effect[,...] for every hollow node")
 	fs.Parse(args)
 	logPrefix = "hollow"
+	taints, err := parseTaints(*taintSpec)
+	if err != nil {
+		return err
+	}
 	authority, err := loadCA(*caCert, *caKey)
 	if err != nil {
 		return err
@@ -82,7 +87,7 @@ func cmdHollow(args []string) error {
 				logf("%s: %v", name, err)
 				return
 			}
-			hn := &hollowNode{ident: &nodeIdentity{name: name, ip: ipAddr, kind: "hollow", cs: cs,
+			hn := &hollowNode{ident: &nodeIdentity{name: name, ip: ipAddr, kind: "hollow", cs: cs, taints: taints,
 				statusEv: 5*time.Minute + time.Duration(rand.Int64N(int64(time.Minute)))}}
 			for {
 				node, err := hn.ident.register(ctx)

@@ -92,6 +92,7 @@ func cmdRun(args []string) error {
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
+	var exitErr error
 
 	nn := &nodeNet{ns: nodeNetnsPrefix + strconv.Itoa(*nodeIndex), hostVeth: fmt.Sprintf("rcn%d-h", *nodeIndex),
 		nodeIP: nodeIP, prefix: prefix, bridge: *bridge, bridgeIP: *bridgeIP}
@@ -187,10 +188,32 @@ func cmdRun(args []string) error {
 		return fmt.Errorf("kubelet API: %w", err)
 	}
 	logf("kubelet API on https://%s:10250 (netns %s)", nodeIP, nn.ns)
+	go watchNodeNetwork(ctx, cancel, nn, &exitErr)
 	<-ctx.Done()
 	logf("stopping (pods keep running; `nodeagent cleanup` removes them)")
 	srv.Close()
-	return nil
+	return exitErr
+}
+
+// watchNodeNetwork stops the agent when its node netns or the bridge disappears (someone ran
+// cleanup under it): the node then goes NotReady, which is the truth, instead of reporting
+// Ready with no network. Restarting the agent recreates everything.
+func watchNodeNetwork(ctx context.Context, cancel context.CancelFunc, nn *nodeNet, exitErr *error) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !netnsExists(nn.ns) || !linkExists("", nn.bridge) {
+			*exitErr = fmt.Errorf("node network vanished (netns %s or bridge %s missing): exiting so the node goes NotReady; restart the agent to recreate it", nn.ns, nn.bridge)
+			logf("%v", *exitErr)
+			cancel()
+			return
+		}
+	}
 }
 
 func (a *agent) wakeAll() {

@@ -13,10 +13,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -143,6 +143,33 @@ func main() {
 			os.Exit(ce.ExitStatus())
 		}
 		must(err)
+	case "delete-nodes": // delete-nodes PREFIX
+		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		must(err)
+		n := 0
+		for _, nd := range nodes.Items {
+			if strings.HasPrefix(nd.Name, args[1]) {
+				must(cs.CoreV1().Nodes().Delete(ctx, nd.Name, metav1.DeleteOptions{}))
+				n++
+			}
+		}
+		fmt.Println("deleted", n)
+	case "count-ready": // count-ready PREFIX
+		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		must(err)
+		total, ready := 0, 0
+		for _, nd := range nodes.Items {
+			if !strings.HasPrefix(nd.Name, args[1]) {
+				continue
+			}
+			total++
+			for _, c := range nd.Status.Conditions {
+				if c.Type == v1.NodeReady && c.Status == v1.ConditionTrue {
+					ready++
+				}
+			}
+		}
+		fmt.Printf("%d nodes, %d ready\n", total, ready)
 	case "delete":
 		ns, n := nsName(args[1])
 		must(cs.CoreV1().Pods(ns).Delete(ctx, n, metav1.DeleteOptions{}))
