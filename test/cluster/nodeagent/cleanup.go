@@ -130,7 +130,7 @@ func cmdCleanup(args []string) error {
 	}
 
 	// 3. Mounts: netns bind mounts of ours and anything under the state root.
-	unmountOurs(stateRoot)
+	unmountOurs(stateRoot, foreign)
 
 	// 4. Created mountpoints and pod dirs.
 	if stateRoot != "" {
@@ -169,7 +169,7 @@ func cmdCleanup(args []string) error {
 	if linkExists("", "rcbr0") && !foreign.any {
 		left = append(left, "link rcbr0")
 	}
-	for _, m := range ourMounts(stateRoot) {
+	for _, m := range ourMounts(stateRoot, foreign) {
 		left = append(left, "mount "+m)
 	}
 	if len(left) > 0 {
@@ -244,7 +244,7 @@ func killShims(stateRoot string) {
 	}
 }
 
-func ourMounts(stateRoot string) []string {
+func ourMounts(stateRoot string, foreign foreignSet) []string {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil
@@ -261,6 +261,9 @@ func ourMounts(stateRoot string) []string {
 		if _, err := os.Lstat(mp); err != nil {
 			continue // shadowed by a later mount on a parent: not reachable, not ours to fix
 		}
+		if strings.HasPrefix(mp, "/run/netns/") && foreign.netns[strings.TrimPrefix(mp, "/run/netns/")] {
+			continue
+		}
 		if strings.HasPrefix(mp, "/run/netns/"+nodeNetnsPrefix) || strings.HasPrefix(mp, "/run/netns/"+podNetnsPrefix) ||
 			(stateRoot != "" && (mp == stateRoot || strings.HasPrefix(mp, stateRoot+"/"))) {
 			out = append(out, mp)
@@ -274,8 +277,8 @@ func unescapeMount(s string) string {
 	return r.Replace(s)
 }
 
-func unmountOurs(stateRoot string) {
-	mps := ourMounts(stateRoot)
+func unmountOurs(stateRoot string, foreign foreignSet) {
+	mps := ourMounts(stateRoot, foreign)
 	// Deepest first.
 	for i := len(mps) - 1; i >= 0; i-- {
 		if err := unix.Unmount(mps[i], unix.MNT_DETACH); err != nil {
