@@ -125,7 +125,9 @@ func main() {
 			q := url.Values{"command": cmd, "input": {"1"}, "output": {"1"}, "error": {"1"}}
 			u, _ := url.Parse(fmt.Sprintf("https://%s:10250/exec/%s/%s/%s?%s", nodeIP, ns, n, ctr, q.Encode()))
 			kcfg := &rest.Config{Host: "https://" + nodeIP + ":10250", TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
-			if mode == "kubelet-ws" {
+			if mode == "kubelet-ws4" {
+				ex, err = remotecommand.NewWebSocketExecutorForProtocols(kcfg, "GET", u.String(), "v4.channel.k8s.io")
+			} else if mode == "kubelet-ws" {
 				ex, err = remotecommand.NewWebSocketExecutor(kcfg, "GET", u.String())
 			} else {
 				ex, err = remotecommand.NewSPDYExecutor(kcfg, "POST", u)
@@ -143,6 +145,13 @@ func main() {
 			os.Exit(ce.ExitStatus())
 		}
 		must(err)
+	case "events": // events NS/NAME
+		ns, n := nsName(args[1])
+		evs, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=" + n})
+		must(err)
+		for _, e := range evs.Items {
+			fmt.Printf("%s %s %s: %s\n", e.Type, e.Reason, e.Source.Component, e.Message)
+		}
 	case "delete-nodes": // delete-nodes PREFIX
 		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		must(err)
