@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ARTIFACTS, ensureSetup, ensureVsix, startSession, type Session } from './harness/codeServer.js';
-import { clickMenuEntry, openRetinaView, treeRow } from './harness/workbench.js';
+import { clickMenuEntry, openRetinaView, revealNodeRow, treeRow } from './harness/workbench.js';
 
 const kubeconfig = process.env.RETINA_TEST_KUBECONFIG;
 const DISPLAY = ':77';
@@ -42,7 +42,8 @@ test(
     const session = s!;
     const { page } = session;
     await openRetinaView(page);
-    await treeRow(page, 'rc-node-1').waitFor({ timeout: 60_000 });
+    await revealNodeRow(page, 'rc-node-1');
+    await revealNodeRow(page, 'rc-node-2');
     await treeRow(page, 'rc-node-1').click();
     await treeRow(page, 'rc-node-2').click({ modifiers: ['Control'] });
     await treeRow(page, 'rc-node-2').click({ button: 'right' });
@@ -81,7 +82,14 @@ test(
     );
     console.log(`status bar: ${String(status.text)}`);
     await session.screenshot('capture-running');
-    const ready = await session.waitForEvent('ready', 240_000);
+    // Fail fast with the ui's own message when the capture fails (the notification says the same).
+    const ready = await Promise.race([
+      session.waitForEvent('ready', 240_000),
+      session.waitForEvent('commandError', 240_000).then(async (e) => {
+        await session.screenshot('capture-failed');
+        throw new Error(`capture failed in the ui: ${String(e.message)}`);
+      }),
+    ]);
     const merged = ready.mergedFile as string;
     assert.ok(merged && existsSync(merged), `merged pcapng at ${merged}`);
     const ts = spawnSync('tshark', ['-r', merged, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });

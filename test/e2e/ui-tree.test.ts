@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ensureSetup, ensureVsix, startSession, type Session } from './harness/codeServer.js';
-import { openRetinaView, treeRow } from './harness/workbench.js';
+import { openRetinaView, revealNodeRow } from './harness/workbench.js';
 
 const kubeconfig = process.env.RETINA_TEST_KUBECONFIG;
 let s: Session | undefined;
@@ -23,8 +23,7 @@ test(
     await openRetinaView(session.page);
     const a = activated ?? (await session.waitForEvent('activated', 30_000));
     assert.equal(a.kubeconfig, true, 'the extension found the kubeconfig');
-    for (const n of ['rc-node-1', 'rc-node-2', 'rc-node-3'])
-      await treeRow(session.page, n).waitFor({ timeout: 60_000 });
+    for (const n of ['rc-node-1', 'rc-node-2', 'rc-node-3']) await revealNodeRow(session.page, n);
     const shown = await session.waitForEvent('nodesShown', 30_000);
     for (const n of ['rc-node-1', 'rc-node-2', 'rc-node-3'])
       assert.ok((shown.nodes as string[]).includes(n), `${n} in ${JSON.stringify(shown.nodes)}`);

@@ -33,3 +33,25 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.waitForTimeout(300);
   await page.keyboard.press('Enter');
 }
+
+/**
+ * Waits for a node row; when the cluster has more than a page of nodes (a shared cluster with
+ * hollow nodes), expands the pages from the last one (rc-node-* sort after rc-hollow-*).
+ */
+export async function revealNodeRow(page: Page, name: string, timeoutMs = 60_000): Promise<Locator> {
+  const row = treeRow(page, name);
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await row.isVisible()) return row;
+    const pages = page.locator('.monaco-list-row[aria-expanded="false"]', { hasText: /^\s*\d+–\d+\s*$/ });
+    const count = await pages.count();
+    if (count > 0) {
+      await pages.nth(count - 1).click();
+      await page.waitForTimeout(500);
+      continue;
+    }
+    await page.waitForTimeout(500);
+  }
+  await row.waitFor({ timeout: 1000 });
+  return row;
+}
