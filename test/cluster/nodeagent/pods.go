@@ -305,7 +305,8 @@ func (w *podWorker) prepare() error {
 		}
 		w.podIP = ipAddr.String()
 	}
-	vb := &volumeBuilder{cs: w.a.cs, pod: pod, podDir: w.dir, nodeRoot: filepath.Join(w.a.stateDir, "root"), podIP: w.podIP, hostIP: hostIP}
+	vb := &volumeBuilder{cs: w.a.cs, pod: pod, podDir: w.dir, nodeRoot: filepath.Join(w.a.stateDir, "root"),
+		shared: filepath.Join(filepath.Dir(w.a.stateDir), "shared-volumes"), podIP: w.podIP, hostIP: hostIP}
 	vols, err := vb.build(w.a.ctx)
 	if err != nil {
 		w.event(v1.EventTypeWarning, "FailedMount", "MountVolume.SetUp failed: %v", err)

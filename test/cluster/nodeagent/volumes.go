@@ -27,6 +27,7 @@ type volumeBuilder struct {
 	pod      *v1.Pod
 	podDir   string
 	nodeRoot string // <state-dir>/root: the per-node "/" for hostPath
+	shared   string // <state>/nodes/shared-volumes: backing dirs of PersistentVolumes
 	podIP    string
 	hostIP   string
 }
@@ -68,6 +69,8 @@ func (b *volumeBuilder) one(ctx context.Context, vol v1.Volume) (string, error) 
 			return "", err
 		}
 		return d, writeFiles(d, files)
+	case vol.PersistentVolumeClaim != nil:
+		return b.claim(ctx, vol.PersistentVolumeClaim.ClaimName)
 	default:
 		return "", fmt.Errorf("volume type not supported by the test cluster's node agent")
 	}
@@ -326,4 +329,21 @@ func formatMap(m map[string]string) string {
 		sb.WriteString(k + "=" + strconv.Quote(m[k]) + "\n")
 	}
 	return sb.String()
+}
+
+// claim resolves a PVC to its bound PV. Every PV, whatever its source, is backed by one
+// directory shared by all nodes (like an RWX file share): <nodes dir>/shared-volumes/<pv>.
+func (b *volumeBuilder) claim(ctx context.Context, name string) (string, error) {
+	pvc, err := b.cs.CoreV1().PersistentVolumeClaims(b.pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("persistentVolumeClaim %q: %w", name, err)
+	}
+	if pvc.Spec.VolumeName == "" || pvc.Status.Phase != v1.ClaimBound {
+		return "", fmt.Errorf("persistentVolumeClaim %q is not bound", name)
+	}
+	d := filepath.Join(b.shared, filepath.Base(pvc.Spec.VolumeName))
+	if err := os.MkdirAll(d, 0o777); err != nil {
+		return "", err
+	}
+	return d, nil
 }
