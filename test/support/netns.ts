@@ -106,17 +106,19 @@ export function sendUdp(
   dst: string,
   port: number,
   count: number,
-  opts: { size?: number; tag?: string; burst?: number; gapMs?: number } = {},
+  opts: { size?: number; tag?: string; burst?: number; gapMs?: number; random?: boolean } = {},
 ): Promise<void> {
   const script = `
 const d = require('node:dgram').createSocket('udp4');
-const [dst, port, count, size, tag, burst, gap] = process.argv.slice(1);
+const [dst, port, count, size, tag, burst, gap, random] = process.argv.slice(1);
+const pool = random === '1' ? require('node:crypto').randomBytes(1 << 20) : undefined;
 let i = 0;
 function next() {
   let n = 0;
   while (i < +count && n < +burst) {
     const head = Buffer.from(tag + '-' + i + '-');
     const b = Buffer.alloc(Math.max(+size, head.length), 120);
+    if (pool) pool.copy(b, 0, (i * 7919) % (pool.length - b.length));
     head.copy(b);
     d.send(b, +port, dst);
     i++; n++;
@@ -142,6 +144,7 @@ d.bind(0, next);
         opts.tag ?? 'rcx',
         String(opts.burst ?? 50),
         String(opts.gapMs ?? 1),
+        opts.random ? '1' : '0',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -26,10 +26,11 @@ import { ipJson, type IpAddr, type IpLink, type IpRouteGet } from './net.js';
 import { PlanError, planCapture, type CapturePlan } from './plan.js';
 import { Recorder, type RecorderResult } from './recorder.js';
 import { collectMetadata, type MetadataResult } from './metadata.js';
-import { startArchive } from './archive.js';
+import { gzipOptionsFor, startArchive } from './archive.js';
 import { copyInto, publish, tempPathFor } from './outputs/hostpath.js';
 import { uploadToBlob } from './outputs/blob.js';
 import { USER_APPL, WORKER_VERSION } from './version.js';
+import { retainNativeCaptureHandles } from './keepalive.js';
 
 type StopReason = NonNullable<WorkerResult['stopReason']>;
 
@@ -98,6 +99,7 @@ async function defaultDevs(): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
+  retainNativeCaptureHandles();
   const startedAt = new Date();
   const env = process.env;
   const base: WorkerResult = {
@@ -193,21 +195,20 @@ async function main(): Promise<void> {
   if (timer) clearTimeout(timer);
   const stopAt = Date.now();
 
-  const rec: RecorderResult = recorder.stop();
-  const endedAt = new Date();
-  log(`capture closed after ${Date.now() - stopAt} ms: ${rec.packets} packets, ${rec.files.length} file(s)`);
-  if (rec.rotatedOut)
-    warnings.push(`rotation: ${rec.rotatedOut} older file(s) deleted, the newest ${rec.files.length} kept`);
-
-  // Metadata commands start once the capture is closed (spawning children while the patched
-  // cap closes crashed the process intermittently: SIGSEGV in 5 of 8 runs) and run while the
-  // pcap files are packed.
+  // Metadata commands start now: they run while the capture is closed (final flush) and while
+  // the pcap files are packed, so they add little to the stop time.
   const metadata: Promise<MetadataResult | undefined> = cfg.includeMetadata
     ? collectMetadata(workDir).catch((e: unknown) => {
         warnings.push(`metadata collection failed: ${(e as Error).message}`);
         return undefined;
       })
     : Promise.resolve(undefined);
+
+  const rec: RecorderResult = recorder.stop();
+  const endedAt = new Date();
+  log(`capture closed after ${Date.now() - stopAt} ms: ${rec.packets} packets, ${rec.files.length} file(s)`);
+  if (rec.rotatedOut)
+    warnings.push(`rotation: ${rec.rotatedOut} older file(s) deleted, the newest ${rec.files.length} kept`);
 
   // The archive goes straight to the first directory output under a temp name (no extra copy).
   const name = archiveName(cfg.captureName, cfg.nodeName, cfg.timestamp);
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
   ];
   const first = dirs[0];
   const archivePath = first ? tempPathFor(first.dir, name) : path.join(workDir, name);
-  const archive = await startArchive(workDir, archivePath);
+  const archive = await startArchive(workDir, archivePath, gzipOptionsFor(rec.files.reduce((a, f) => a + f.bytes, 0)));
   archive.add(rec.files.map((f) => f.name));
   const meta = await metadata;
   const metaFiles: ManifestFile[] = [];
