@@ -127,6 +127,15 @@ func cmdCleanup(args []string) error {
 	}
 	if !foreign.any {
 		_ = ip("route", "del", "unreachable", ourRange)
+	} else {
+		// The bridge stays for the other cluster: drop only pod-CIDR routes via our nodes.
+		routes, _ := ipOut("route", "show", "dev", "rcbr0")
+		for _, l := range strings.Split(routes, "\n") {
+			f := strings.Fields(l)
+			if len(f) >= 3 && f[1] == "via" && !foreign.ips[f[2]] {
+				_ = ip("route", "del", f[0], "via", f[2], "dev", "rcbr0")
+			}
+		}
 	}
 
 	// 3. Mounts: netns bind mounts of ours and anything under the state root.

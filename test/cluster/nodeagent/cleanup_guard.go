@@ -16,11 +16,12 @@ import (
 type foreignSet struct {
 	netns map[string]bool
 	links map[string]bool
+	ips   map[string]bool // node IPs of foreign agents (host routes via them stay)
 	any   bool
 }
 
 func foreignAgents(stateRoot string) foreignSet {
-	fs := foreignSet{netns: map[string]bool{}, links: map[string]bool{}}
+	fs := foreignSet{netns: map[string]bool{}, links: map[string]bool{}, ips: map[string]bool{}}
 	procs, _ := os.ReadDir("/proc")
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
@@ -50,6 +51,7 @@ func foreignAgents(stateRoot string) foreignSet {
 		fs.any = true
 		fs.netns[nodeNetnsPrefix+index] = true
 		fs.links["rcn"+index+"-h"] = true
+		fs.ips[flagValue(args, "node-ip")] = true
 		pods, _ := os.ReadDir(filepath.Join(stateDir, "pods"))
 		for _, e := range pods {
 			fs.netns[podNetnsName(e.Name())] = true

@@ -106,6 +106,7 @@ type podWorker struct {
 	condState map[v1.PodConditionType]v1.ConditionStatus
 	published map[string]ctrInfo // read by the kubelet API
 	netDown   bool
+	prepTries int
 }
 
 func newPodWorker(a *agent, pod *v1.Pod) *podWorker {
@@ -343,7 +344,10 @@ func (w *podWorker) step() {
 					c.waitReason, c.waitMsg = "ContainerCreating", err.Error()
 				}
 			}
-			w.prepRetry = time.Now().Add(5 * time.Second)
+			// Quick first retries: right after binding, the Node authorizer may not know the
+			// pod yet (secrets, tokens are refused for a moment).
+			w.prepTries++
+			w.prepRetry = time.Now().Add(min(250*time.Millisecond<<min(w.prepTries, 5), 5*time.Second))
 			return
 		}
 		w.prepared, w.message = true, ""

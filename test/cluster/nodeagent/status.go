@@ -16,9 +16,23 @@ func (w *podWorker) pushStatus() {
 	w.publish()
 	pod := w.snapshot()
 	st := w.buildStatus(pod)
+	// A merge patch leaves omitted fields alone: clear a stale reason/message explicitly.
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return
+	}
+	var stMap map[string]any
+	if err := json.Unmarshal(raw, &stMap); err != nil {
+		return
+	}
+	for _, k := range []string{"reason", "message"} {
+		if _, ok := stMap[k]; !ok {
+			stMap[k] = nil
+		}
+	}
 	body, err := json.Marshal(map[string]any{
 		"metadata": map[string]any{"uid": pod.UID},
-		"status":   st,
+		"status":   stMap,
 	})
 	if err != nil {
 		return

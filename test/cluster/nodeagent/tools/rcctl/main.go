@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -55,6 +56,16 @@ func main() {
 	case "create":
 		b, err := os.ReadFile(args[1])
 		must(err)
+		var tm metav1.TypeMeta
+		must(json.Unmarshal(b, &tm))
+		if tm.Kind == "Job" {
+			var j batchv1.Job
+			must(json.Unmarshal(b, &j))
+			got, err := cs.BatchV1().Jobs(j.Namespace).Create(ctx, &j, metav1.CreateOptions{})
+			must(err)
+			fmt.Println("job " + got.Namespace + "/" + got.Name)
+			return
+		}
 		var p v1.Pod
 		must(json.Unmarshal(b, &p))
 		if p.Namespace == "" {
@@ -63,6 +74,12 @@ func main() {
 		got, err := cs.CoreV1().Pods(p.Namespace).Create(ctx, &p, metav1.CreateOptions{})
 		must(err)
 		fmt.Println(got.Namespace + "/" + got.Name + " " + string(got.UID))
+	case "podsof": // podsof NS LABELSELECTOR
+		pods, err := cs.CoreV1().Pods(args[1]).List(ctx, metav1.ListOptions{LabelSelector: args[2]})
+		must(err)
+		for _, p := range pods.Items {
+			fmt.Println(p.Namespace + "/" + p.Name)
+		}
 	case "get":
 		ns, n := nsName(args[1])
 		p, err := cs.CoreV1().Pods(ns).Get(ctx, n, metav1.GetOptions{})
@@ -179,6 +196,10 @@ func main() {
 			}
 		}
 		fmt.Printf("%d nodes, %d ready\n", total, ready)
+	case "delete-job":
+		ns, n := nsName(args[1])
+		bg := metav1.DeletePropagationBackground
+		must(cs.BatchV1().Jobs(ns).Delete(ctx, n, metav1.DeleteOptions{PropagationPolicy: &bg}))
 	case "delete":
 		ns, n := nsName(args[1])
 		must(cs.CoreV1().Pods(ns).Delete(ctx, n, metav1.DeleteOptions{}))
