@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,6 +111,9 @@ describe('capture worker in network namespaces', { timeout: 150_000 }, () => {
       assert.equal(tags.length, 2000, 'every sent packet is in the file');
       assert.equal(new Set(tags).size, 2000, 'no duplicates');
       assertMonotonicPerInterface(file);
+      const read = spawnSync('tshark', ['-r', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      assert.equal(read.status, 0);
+      assert.equal(read.stderr.replace(/^Running as user "root".*\n/m, '').trim(), '', 'tshark -r warns');
       const info = capinfos(file);
       assert.match(info, /Capture application:\s+retina-capture-worker \d+\.\d+\.\d+/);
       assert.match(info, new RegExp(`Name = ${net.nodeIf}`));
