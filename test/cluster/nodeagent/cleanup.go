@@ -162,7 +162,12 @@ func cmdCleanup(args []string) error {
 				unlock()
 			}
 		}
-		pods, _ := filepath.Glob(filepath.Join(stateRoot, "nodes", "*", "pods"))
+		// The state root may be the cluster state, its nodes dir, or one node's dir.
+		var pods []string
+		for _, pat := range []string{"nodes/*/pods", "*/pods", "pods"} {
+			m, _ := filepath.Glob(filepath.Join(stateRoot, pat))
+			pods = append(pods, m...)
+		}
 		for _, p := range pods {
 			os.RemoveAll(p)
 		}
