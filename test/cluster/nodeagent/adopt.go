@@ -58,5 +58,5 @@ func (w *podWorker) watchAdopted(name string, restart int32, pid int, exitPath s
 			info = ei
 		}
 	}
-	w.events <- ctrExit{name: name, restart: restart, info: info}
+	w.report(ctrExit{name: name, restart: restart, info: info})
 }

@@ -65,6 +65,10 @@ func cmdHollow(args []string) error {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
+	version := ""
+	if v, err := adminCS.Discovery().ServerVersion(); err == nil {
+		version = v.GitVersion // asked once, not by each of the N nodes
+	}
 
 	nodes := make(map[string]*hollowNode, *count)
 	var mu sync.Mutex
@@ -87,7 +91,7 @@ func cmdHollow(args []string) error {
 				logf("%s: %v", name, err)
 				return
 			}
-			hn := &hollowNode{ident: &nodeIdentity{name: name, ip: ipAddr, kind: "hollow", cs: cs, taints: taints,
+			hn := &hollowNode{ident: &nodeIdentity{name: name, ip: ipAddr, kind: "hollow", cs: cs, taints: taints, version: version,
 				statusEv: 5*time.Minute + time.Duration(rand.Int64N(int64(time.Minute)))}}
 			for {
 				node, err := hn.ident.register(ctx)

@@ -25,6 +25,7 @@ type nodeIdentity struct {
 	cs       kubernetes.Interface
 	statusEv time.Duration // full status report period (lease is the heartbeat)
 	taints   []v1.Taint
+	version  string // reported kubelet version: the apiserver's, so no skew warnings
 }
 
 // parseTaints reads "k=v:Effect,k2:Effect".
@@ -83,7 +84,7 @@ func (n *nodeIdentity) status() v1.NodeStatus {
 		NodeInfo: v1.NodeSystemInfo{
 			MachineID: n.name, SystemUUID: n.name, BootID: n.name,
 			KernelVersion: "virtual", OSImage: "retina-capture test node (" + n.kind + ")",
-			ContainerRuntimeVersion: "nodeagent://1", KubeletVersion: "v1.37.2", KubeProxyVersion: "",
+			ContainerRuntimeVersion: "nodeagent://1", KubeletVersion: n.kubeletVersion(), KubeProxyVersion: "",
 			OperatingSystem: "linux", Architecture: "amd64",
 		},
 	}
@@ -165,4 +166,15 @@ func (n *nodeIdentity) heartbeat(ctx context.Context, nodeUID types.UID) {
 		case <-time.After(d):
 		}
 	}
+}
+
+func (n *nodeIdentity) kubeletVersion() string {
+	if n.version != "" {
+		return n.version
+	}
+	if v, err := n.cs.Discovery().ServerVersion(); err == nil {
+		n.version = v.GitVersion
+		return n.version
+	}
+	return "v0.0.0-nodeagent"
 }

@@ -89,6 +89,7 @@ type podWorker struct {
 
 	wake   chan struct{}
 	events chan ctrExit
+	done   chan struct{} // closed when run returns: late exit reports are dropped
 
 	podIP     string
 	prepared  bool
@@ -115,6 +116,7 @@ func newPodWorker(a *agent, pod *v1.Pod) *podWorker {
 		dir:       filepath.Join(a.podsDir(), string(pod.UID)),
 		wake:      make(chan struct{}, 1),
 		events:    make(chan ctrExit, 16),
+		done:      make(chan struct{}),
 		argv:      map[string][]string{},
 		phase:     v1.PodPending,
 		condTimes: map[v1.PodConditionType]metav1.Time{},
@@ -173,6 +175,7 @@ func (w *podWorker) container(name string) *ctrState {
 
 func (w *podWorker) run() {
 	defer w.a.removeWorker(w.uid)
+	defer close(w.done)
 	pod := w.snapshot()
 	if pod.Status.Phase == v1.PodSucceeded || pod.Status.Phase == v1.PodFailed {
 		// Finished before this agent started (agent restart): only finalize deletion.
@@ -588,5 +591,13 @@ func (w *podWorker) teardown() {
 	w.a.mps.release(w.dir)
 	if err := os.RemoveAll(w.dir); err != nil {
 		logf("remove %s: %v", w.dir, err)
+	}
+}
+
+// report delivers a container exit to the worker unless it has finished.
+func (w *podWorker) report(ev ctrExit) {
+	select {
+	case w.events <- ev:
+	case <-w.done:
 	}
 }

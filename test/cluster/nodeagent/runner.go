@@ -122,7 +122,7 @@ func (w *podWorker) startContainer(c *ctrState, vols volumeSet, argv []string) e
 				info = ei
 			}
 		}
-		w.events <- ctrExit{name: name, restart: restart, info: info}
+		w.report(ctrExit{name: name, restart: restart, info: info})
 	}()
 	return nil
 }
