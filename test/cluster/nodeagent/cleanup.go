@@ -120,7 +120,8 @@ func cmdCleanup(args []string) error {
 			continue
 		}
 		if (strings.HasPrefix(name, "rcn") && strings.HasSuffix(name, "-h")) || name == "rcbr0" {
-			if err := ip("link", "del", name); err != nil {
+			// A veth may vanish on its own once its peer's netns is gone.
+			if err := ip("link", "del", name); err != nil && linkExists("", name) {
 				logf("%v", err)
 			}
 		}
