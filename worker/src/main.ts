@@ -25,7 +25,7 @@ import { ConfigError, readConfig, type WorkerConfig } from './config.js';
 import { ipJson, type IpAddr, type IpLink, type IpRouteGet } from './net.js';
 import { PlanError, planCapture, type CapturePlan } from './plan.js';
 import { Recorder, type RecorderResult } from './recorder.js';
-import { collectMetadata, type MetadataResult } from './metadata.js';
+import { collectMetadata, snapshotProcSysNet, type MetadataResult } from './metadata.js';
 import { gzipOptionsFor, startArchive } from './archive.js';
 import { copyInto, publish, tempPathFor } from './outputs/hostpath.js';
 import { uploadToBlob } from './outputs/blob.js';
@@ -189,6 +189,9 @@ async function main(): Promise<void> {
     `capturing on ${desc} (${plan.mode} mode${cfg.durationMs ? `, ${cfg.durationMs / 1000}s` : ''}${cfg.maxSizeBytes ? `, max ${cfg.maxSizeBytes} bytes${cfg.fileCount ? ` × ${cfg.fileCount} files` : ''}` : ''})`,
   );
 
+  // /proc/sys/net is configuration: copied now, in a worker thread, so the stop does not wait for it.
+  const sysctls = cfg.includeMetadata ? snapshotProcSysNet(workDir) : undefined;
+
   let timer: NodeJS.Timeout | undefined;
   if (cfg.durationMs) timer = setTimeout(() => requestStop('duration'), cfg.durationMs);
   await stopped;
@@ -198,10 +201,21 @@ async function main(): Promise<void> {
   // Metadata commands start now: they run while the capture is closed (final flush) and while
   // the pcap files are packed, so they add little to the stop time.
   const metadata: Promise<MetadataResult | undefined> = cfg.includeMetadata
-    ? collectMetadata(workDir).catch((e: unknown) => {
-        warnings.push(`metadata collection failed: ${(e as Error).message}`);
-        return undefined;
-      })
+    ? collectMetadata(workDir, { procSysNet: '' })
+        .then(async (m) => {
+          const early = await sysctls;
+          if (!early) return m;
+          return {
+            ...m,
+            files: [...m.files, ...early.files].sort((a, b) => a.path.localeCompare(b.path)),
+            entries: [...m.entries, ...early.entries].sort(),
+            warnings: [...m.warnings, ...early.warnings],
+          };
+        })
+        .catch((e: unknown) => {
+          warnings.push(`metadata collection failed: ${(e as Error).message}`);
+          return undefined;
+        })
     : Promise.resolve(undefined);
 
   const rec: RecorderResult = recorder.stop();
@@ -223,6 +237,9 @@ async function main(): Promise<void> {
   const meta = await metadata;
   const metaFiles: ManifestFile[] = [];
   if (meta) {
+    log(
+      `metadata: ${meta.files.length} files in ${meta.ms} ms${meta.missingTools.length ? `, missing ${meta.missingTools.join(', ')}` : ''}`,
+    );
     warnings.push(...meta.warnings);
     metaFiles.push(...meta.files);
     archive.add(meta.entries);

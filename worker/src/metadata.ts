@@ -62,7 +62,7 @@ export interface MetadataOptions {
   /** proc-net + proc-sys-net together. */
   maxTotalBytes?: number;
   maxFiles?: number;
-  /** Roots to copy (tests point these elsewhere). */
+  /** Roots to copy (tests point these elsewhere); '' skips one. */
   procNet?: string;
   procSysNet?: string;
 }
@@ -178,8 +178,8 @@ function copyProcTrees(dir: string, o: Required<MetadataOptions>): Promise<ProcC
       eval: true,
       workerData: {
         roots: [
-          [o.procNet, 'proc-net'],
-          [o.procSysNet, 'proc-sys-net'],
+          ...(o.procNet ? [[o.procNet, 'proc-net']] : []),
+          ...(o.procSysNet ? [[o.procSysNet, 'proc-sys-net']] : []),
         ],
         dest: dir,
         maxFileBytes: o.maxFileBytes,
@@ -193,9 +193,30 @@ function copyProcTrees(dir: string, o: Required<MetadataOptions>): Promise<ProcC
   });
 }
 
-/** Collects everything into `dir`; resolves even when tools are missing or fail. */
-export async function collectMetadata(dir: string, opts: MetadataOptions = {}): Promise<MetadataResult> {
-  const o: Required<MetadataOptions> = {
+/**
+ * /proc/sys/net (≈1,300 files of configuration that does not change during a capture) copied
+ * ahead of time — the worker starts it when the capture starts, so the copy costs nothing at
+ * stop time; collectMetadata is then called with `procSysNet: ''`.
+ */
+export async function snapshotProcSysNet(
+  dir: string,
+  opts: MetadataOptions = {},
+): Promise<Pick<MetadataResult, 'files' | 'entries' | 'warnings'>> {
+  const o = resolveOptions({ ...opts, procNet: '' });
+  const warnings: string[] = [];
+  try {
+    const r = await copyProcTrees(dir, o);
+    if (r.skippedBig)
+      warnings.push(`metadata: skipped ${r.skippedBig} /proc file(s) larger than ${o.maxFileBytes} bytes`);
+    if (r.truncated) warnings.push(`metadata: /proc copies stopped at ${r.bytes} bytes / ${r.count} files`);
+    return { files: r.files, entries: r.entries, warnings };
+  } catch (e) {
+    return { files: [], entries: [], warnings: [`metadata: /proc/sys/net copy failed: ${(e as Error).message}`] };
+  }
+}
+
+function resolveOptions(opts: MetadataOptions): Required<MetadataOptions> {
+  return {
     commandTimeoutMs: opts.commandTimeoutMs ?? 5000,
     maxFileBytes: opts.maxFileBytes ?? 1 << 20,
     maxTotalBytes: opts.maxTotalBytes ?? 8 << 20,
@@ -203,6 +224,11 @@ export async function collectMetadata(dir: string, opts: MetadataOptions = {}): 
     procNet: opts.procNet ?? '/proc/self/net',
     procSysNet: opts.procSysNet ?? '/proc/sys/net',
   };
+}
+
+/** Collects everything into `dir`; resolves even when tools are missing or fail. */
+export async function collectMetadata(dir: string, opts: MetadataOptions = {}): Promise<MetadataResult> {
+  const o = resolveOptions(opts);
   const t0 = Date.now();
   const files: ManifestFile[] = [];
   const entries: string[] = [];
@@ -226,8 +252,9 @@ export async function collectMetadata(dir: string, opts: MetadataOptions = {}): 
     entries.push(file);
   });
 
-  const procCopies = copyProcTrees(dir, o).then(
+  const procCopies = (o.procNet || o.procSysNet ? copyProcTrees(dir, o) : Promise.resolve(undefined)).then(
     (r) => {
+      if (!r) return;
       files.push(...r.files);
       entries.push(...r.entries);
       if (r.skippedBig)
