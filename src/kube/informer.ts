@@ -46,6 +46,7 @@ interface WatchLine<T> {
 export class Informer<T extends KubeObject> {
   private readonly store = new Map<string, T>();
   private readonly listeners = new Set<InformerListener<T>>();
+  private readonly syncListeners = new Set<() => void>();
   private readonly abort = new AbortController();
   private watchAbort?: AbortController;
   private resourceVersion?: string;
@@ -93,6 +94,12 @@ export class Informer<T extends KubeObject> {
     return this.store.get(`${namespace ?? ''}/${name}`);
   }
 
+  /** Calls `cb` after every full list (first sync, re-list after 410); returns the unsubscribe function. */
+  onSync(cb: () => void): () => void {
+    this.syncListeners.add(cb);
+    return () => this.syncListeners.delete(cb);
+  }
+
   /** Subscribes; returns the unsubscribe function. */
   on(listener: InformerListener<T>): () => void {
     this.listeners.add(listener);
@@ -114,6 +121,7 @@ export class Informer<T extends KubeObject> {
     this.abort.abort();
     this.watchAbort?.abort();
     this.listeners.clear();
+    this.syncListeners.clear();
     this.rejectSynced(new KubeError('aborted', 'Informer disposed.'));
   }
 
@@ -173,9 +181,13 @@ export class Informer<T extends KubeObject> {
     this.resourceVersion = rv;
     this.hasSynced = true;
     this.resolveSynced();
+    for (const cb of [...this.syncListeners]) cb();
   }
 
   private async watchOnce(): Promise<void> {
+    // forceRelist() may have run between the list and here: never watch without a version
+    // (that would replay every object as ADDED and skip the re-list).
+    if (this.resourceVersion === undefined) return;
     const [lo, hi] = this.opts.watchTimeoutSeconds ?? [300, 600];
     this.watchAbort = new AbortController();
     const signal = AbortSignal.any([this.abort.signal, this.watchAbort.signal]);

@@ -54,7 +54,15 @@ describe('kube informer', () => {
 
     // A forced re-list (as after 410 Gone) keeps the cache and still delivers deletes.
     const listsBefore = pods.counters.lists;
+    const relisted = new Promise<void>((resolve) => {
+      const off = pods.onSync(() => {
+        off();
+        resolve();
+      });
+    });
     pods.forceRelist();
+    await relisted;
+    assert.ok(pods.counters.lists > listsBefore, 're-listed');
     const deleted = waitInformer(
       pods,
       'pod a deleted',
@@ -63,7 +71,6 @@ describe('kube informer', () => {
     );
     await engine.door.delete('pods', ns, 'a', { gracePeriodSeconds: 0 });
     await deleted;
-    assert.ok(pods.counters.lists > listsBefore, 're-listed');
     assert.ok(pods.get(ns, 'b'), 'pod b still cached after the re-list');
     assert.equal(pods.get(ns, 'a'), undefined);
   });
