@@ -140,3 +140,83 @@ test('host path: a missing file is a per-node failure and the helper pod is stil
   });
   assert.ok(helpers.items.every((p) => p.metadata?.deletionTimestamp));
 });
+
+test('PodExecDoor.execStream: exit codes, and a slow destination gets every byte (backpressure)', async () => {
+  const door = await PodExecDoor.fromFile(testKubeconfigPath());
+  const SIZE = 24 * 1024 * 1024;
+  const name = await door.createPod(ns, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'exec-src', namespace: ns, labels: { app: 'exec-src' } },
+    spec: {
+      nodeName: 'rc-node-1',
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox',
+          command: [
+            'sh',
+            '-c',
+            `head -c ${SIZE} /dev/urandom > /data/f && sha256sum /data/f > /data/f.sha && exec sleep 600`,
+          ],
+          volumeMounts: [{ name: 'data', mountPath: '/data' }],
+        },
+      ],
+      volumes: [{ name: 'data', emptyDir: {} }],
+    },
+  });
+  try {
+    await door.waitPodRunning(ns, name, 60_000);
+    const { Writable } = await import('node:stream');
+    const { createHash } = await import('node:crypto');
+    let sha = '';
+    for (let i = 0; i < 100 && !sha; i++) {
+      let text = '';
+      const r = await door.execStream(
+        ns,
+        name,
+        'main',
+        ['cat', '/data/f.sha'],
+        new Writable({
+          write(c: Buffer, _e, cb) {
+            text += c.toString();
+            cb();
+          },
+        }),
+      );
+      if (r.exitCode === 0 && /^[0-9a-f]{64}/.test(text)) sha = text.slice(0, 64);
+      else await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.ok(sha, 'the source file was written');
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let writes = 0;
+    const slow = new Writable({
+      highWaterMark: 64 * 1024,
+      write(c: Buffer, _e, cb) {
+        hash.update(c);
+        bytes += c.length;
+        // every 8th chunk waits: the destination is slower than the network
+        if (++writes % 8 === 0) setTimeout(cb, 2);
+        else cb();
+      },
+    });
+    const rssBefore = process.memoryUsage().rss;
+    const r = await door.execStream(ns, name, 'main', ['cat', '/data/f'], slow);
+    assert.equal(r.exitCode, 0);
+    assert.equal(bytes, SIZE);
+    assert.equal(hash.digest('hex'), sha);
+    console.error(
+      `slow exec: rss grew ${((process.memoryUsage().rss - rssBefore) / 1048576).toFixed(1)} MiB for ${SIZE / 1048576} MiB`,
+    );
+
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    const bad = await door.execStream(ns, name, 'main', ['sh', '-c', 'echo oops >&2; exit 3'], sink);
+    assert.equal(bad.exitCode, 3);
+    assert.match(bad.stderr, /oops/);
+  } finally {
+    await door.deletePod(ns, name);
+  }
+});
