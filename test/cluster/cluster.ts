@@ -474,7 +474,18 @@ function hollowArgs(p: Paths, count: number): string[] {
 /** The "images" the virtual nodes can run (CONTRACT.md, Image map). */
 function writeImageMap(p: Paths): void {
   const images = [
-    { name: 'retina-capture-worker', entrypoint: [process.execPath, path.join(repoRoot, 'dist/worker.cjs')], cmd: [] },
+    // The worker trusts the cluster CA, so it can upload over HTTPS to a blob endpoint whose cert
+    // the CA signed (test/support/clusterBlob.ts: Azurite on the bridge address).
+    {
+      name: 'retina-capture-worker',
+      entrypoint: [
+        '/usr/bin/env',
+        `NODE_EXTRA_CA_CERTS=${path.join(p.pki, 'ca.crt')}`,
+        process.execPath,
+        path.join(repoRoot, 'dist/worker.cjs'),
+      ],
+      cmd: [],
+    },
     { name: 'retina-capture-traffic', entrypoint: [path.join(p.bin, 'nodeagent'), 'traffic'], cmd: ['server'] },
     { name: 'busybox', entrypoint: [], cmd: ['sh'] },
     { name: 'alpine', entrypoint: [], cmd: ['sh'] },
