@@ -6,9 +6,9 @@ import { UserError } from './commands.js';
 
 const KEY = 'retinaCapture.blob';
 
-export type BlobCredentials =
-  | { kind: 'sas'; containerSasUrl: string }
-  | { kind: 'accountKey'; account: string; key: string; container: string; endpoint?: string };
+import type { BlobCredentials } from '../views/blobPlan.js';
+
+export type { BlobCredentials };
 
 export async function readBlobCredentials(secrets: vscode.SecretStorage): Promise<BlobCredentials | undefined> {
   const raw = await secrets.get(KEY);
@@ -82,7 +82,21 @@ export async function promptBlobCredentials(secrets: vscode.SecretStorage): Prom
         /^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(v) ? undefined : '3–63 lowercase letters, digits and dashes',
     });
     if (!container) return undefined;
-    creds = { kind: 'accountKey', account, key, container };
+    const endpoint = await vscode.window.showInputBox({
+      title: 'Blob endpoint',
+      value: `https://${account}.blob.core.windows.net`,
+      prompt: 'Change only for sovereign clouds or Azurite (e.g. http://198.18.0.1:10000/devstoreaccount1)',
+      ignoreFocusOut: true,
+      validateInput: (v) => (/^https?:\/\/[^/]+/.test(v) ? undefined : 'An http(s) URL'),
+    });
+    if (endpoint === undefined) return undefined;
+    creds = {
+      kind: 'accountKey',
+      account,
+      key,
+      container,
+      ...(endpoint && endpoint !== `https://${account}.blob.core.windows.net` ? { endpoint } : {}),
+    };
   }
   await secrets.store(KEY, JSON.stringify(creds));
   return creds;

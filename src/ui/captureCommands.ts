@@ -8,6 +8,7 @@ import type { ClusterElement } from '../views/clusterModel.js';
 import { CMD, SETTINGS, VIEW } from '../views/ids.js';
 import type { CaptureInfo } from '../views/ports.js';
 import { selectionToTargets } from '../views/targets.js';
+import { uploadSasUrl } from '../views/blobPlan.js';
 import { requireBlobCredentials } from './blobSecrets.js';
 import { unavailableEngine, type CaptureEngine, type UiProgress } from './captureEngine.js';
 import type { CaptureTree } from './captureTree.js';
@@ -72,12 +73,8 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     if (!choices) return;
     let sas: string | undefined;
     if (choices.output !== 'hostPath') {
-      const creds = await requireBlobCredentials(context.secrets);
-      if (creds.kind !== 'sas')
-        throw new UserError(
-          'Account-key blob storage needs the engine to mint SAS URLs; set a container SAS URL instead.',
-        );
-      sas = creds.containerSasUrl;
+      // Account + key: a create+write SAS for the workers only; the key stays here.
+      sas = await uploadSasUrl(await requireBlobCredentials(context.secrets), choices.durationSeconds);
     }
     const req = buildRequest(sel, choices, sas);
     events('startRequested', {
@@ -97,16 +94,20 @@ export function registerCaptureCommands(ui: CaptureUi): void {
       { location: vscode.ProgressLocation.Notification, title: `Retina Capture on ${sel.label}`, cancellable: true },
       async (progress, token) => {
         const ctl = linkToken(token, signal);
-        return engine.start(req, ctl.signal, (p: UiProgress) => {
-          events('progress', p as unknown as Record<string, unknown>);
-          if (p.type === 'planned') progress.report({ message: `${p.nodes.length} nodes: ${p.nodes.join(', ')}` });
-          if (p.type === 'node') progress.report({ message: `${p.node}: ${p.phase}` });
-          if (p.type === 'blocked') void vscode.window.showErrorMessage(`Retina Capture: ${p.message}`);
-          ui.status.update();
-        });
+        const live = ui.status.begin(sel.label);
+        try {
+          return await engine.start(req, ctl.signal, (p: UiProgress) => {
+            events('progress', p as unknown as Record<string, unknown>);
+            if (p.type === 'planned') progress.report({ message: `${p.nodes.length} nodes: ${p.nodes.join(', ')}` });
+            if (p.type === 'node') progress.report({ message: `${p.node}: ${p.phase}` });
+            if (p.type === 'blocked') void vscode.window.showErrorMessage(`Retina Capture: ${p.message}`);
+            if (p.type === 'planned' || p.type === 'node' || p.type === 'finished') live.apply(p);
+          });
+        } finally {
+          live.end();
+        }
       },
     );
-    ui.status.update();
     await offerResults(capture, signal);
   }
 

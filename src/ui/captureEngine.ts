@@ -18,8 +18,10 @@ export interface UiCaptureRequest {
 }
 
 export type UiProgress =
-  | { type: 'planned'; nodes: string[]; warnings: string[] }
-  | { type: 'node'; node: string; phase: string; message?: string }
+  | { type: 'planned'; capture?: string; nodes: string[]; warnings: string[] }
+  /** phase: the session's NodePhase (pending, scheduled, waiting, capturing, finishing, done, failed). */
+  | { type: 'node'; node: string; phase: string; endsAt?: number; reason?: string; message?: string }
+  | { type: 'finished'; cancelled: boolean }
   | { type: 'blocked'; reason: 'forbidden' | 'podSecurity' | 'other'; message: string }
   | { type: 'done'; capture: CaptureInfo };
 

@@ -1,11 +1,13 @@
-// Owns the connection to the clusters for the ui: finds the kubeconfig, loads the Kubernetes
-// code lazily (first time a tree asks), opens one informer set per context on demand, and
-// tells the trees when anything changed. One instance per extension lifetime.
+// Owns the connection to the clusters for the ui: finds the kubeconfig, loads the engine lazily
+// (first time a tree asks), and per context reads the engine door's shared informers — the
+// same watches the capture sessions follow — telling the trees when anything changed.
+// One instance per extension lifetime.
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { ContextFeeds, KubeSource } from '../views/kubeReadOnly.js';
+import type { Engine } from '../engine.js';
+import type { ContextFeeds, EngineHub } from '../views/engineHub.js';
 import type { CaptureInfo, ClusterSnapshot, ContextInfo } from '../views/ports.js';
 import { SETTINGS } from '../views/ids.js';
 import type { Log } from './log.js';
@@ -18,7 +20,7 @@ export function kubeconfigFiles(): string[] {
 }
 
 export class ClusterService implements vscode.Disposable {
-  private source: Promise<KubeSource> | undefined;
+  private source: Promise<EngineHub> | undefined;
   private readonly feeds = new Map<string, { feeds: ContextFeeds; unsubscribe: (() => void)[] }>();
   private readonly changed = new vscode.EventEmitter<string | undefined>();
   /** Fires with the context whose data changed (undefined: everything). */
@@ -33,23 +35,29 @@ export class ClusterService implements vscode.Disposable {
     return kubeconfigFiles().length > 0;
   }
 
-  private load(): Promise<KubeSource> {
+  private load(): Promise<EngineHub> {
     this.source ??= (async () => {
       const t0 = performance.now();
-      const { createKubeSource } = await import(/* webpackChunkName: "kube" */ '../views/kubeReadOnly.js');
+      const { EngineHub } = await import(/* webpackChunkName: "engine" */ '../views/engineHub.js');
       const files = kubeconfigFiles();
-      const src = createKubeSource(files.length === 1 ? files[0] : undefined, (m) => this.log.warn(m));
+      const src = new EngineHub(files, (m) => this.log.info(m));
       this.log.info(
         `Kubernetes client loaded in ${Math.round(performance.now() - t0)} ms (${files.join(', ') || 'default kubeconfig'})`,
       );
       return src;
     })();
+    this.source.catch(() => (this.source = undefined));
     return this.source;
+  }
+
+  /** The context's engine: the capture commands share its door (and informers) with the trees. */
+  async engine(context: string): Promise<Engine> {
+    return (await this.load()).engine(context);
   }
 
   async contexts(): Promise<ContextInfo[]> {
     if (!this.hasKubeconfig()) return [];
-    this.contextsCache ??= (await this.load()).contexts();
+    this.contextsCache ??= await (await this.load()).contexts();
     return this.contextsCache;
   }
 
@@ -77,7 +85,12 @@ export class ClusterService implements vscode.Disposable {
     const src = await this.load();
     const again = this.feeds.get(context);
     if (again) return again.feeds;
-    const feeds = src.open(context);
+    const feeds = await src.feeds(context);
+    const raced = this.feeds.get(context);
+    if (raced) {
+      feeds.dispose();
+      return raced.feeds;
+    }
     this.log.info(`watching context ${context}`);
     const unsubscribe = [
       feeds.cluster.onChange(() => this.changed.fire(context)),
@@ -87,10 +100,19 @@ export class ClusterService implements vscode.Disposable {
     return feeds;
   }
 
-  /** Drops every informer and cached kubeconfig: the next read starts fresh. */
-  refresh(): void {
-    this.closeAll();
-    this.source = undefined;
+  /**
+   * Refresh: re-reads the kubeconfig's contexts and re-lists the open contexts' informers on the
+   * same connections (running captures keep following). `reconnect` (kubeconfig changed) closes
+   * every engine: the next read starts fresh.
+   */
+  refresh(reconnect = false): void {
+    if (reconnect) {
+      this.closeAll();
+      void this.source?.then((h) => h.dispose()).catch(() => undefined);
+      this.source = undefined;
+    } else {
+      for (const { feeds } of this.feeds.values()) feeds.relist();
+    }
     this.contextsCache = undefined;
     this.changed.fire(undefined);
     this.capturesChanged.fire();
@@ -106,6 +128,7 @@ export class ClusterService implements vscode.Disposable {
 
   dispose(): void {
     this.closeAll();
+    void this.source?.then((h) => h.dispose()).catch(() => undefined);
     this.changed.dispose();
     this.capturesChanged.dispose();
   }

@@ -1,9 +1,10 @@
 // Adapts the engine (src/engine.ts: session, download, merge) to the ui's CaptureEngine port.
-// The engine and pcap merge are imported lazily (their own chunk): nothing here runs at
-// activation. One Engine per kubeconfig context, created on first use.
+// The engines come from the ClusterService (one per context, shared with the trees, so the
+// sessions and the trees read the same informers); merge and SAS code load lazily.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine as EngineType, CaptureEvent, NodeState } from '../engine.js';
+import { downloadSasUrl, type BlobCredentials } from '../views/blobPlan.js';
 import type { CaptureInfo, NodeCapturePhase } from '../views/ports.js';
 import type { CaptureEngine, DownloadResult, UiCaptureRequest, UiProgress } from './captureEngine.js';
 import type { Log } from './log.js';
@@ -30,29 +31,28 @@ function nodeState(n: NodeState): CaptureInfo['nodes'][number] {
   };
 }
 
-export function createEngineAdapter(files: () => string[], log: Log): CaptureEngine {
-  const engines = new Map<string, Promise<EngineType>>();
-  const get = (context: string): Promise<EngineType> => {
-    let e = engines.get(context);
-    if (!e) {
-      e = import(/* webpackChunkName: "engine" */ '../engine.js').then(({ Engine }) => {
-        const f = files();
-        return Engine.fromKubeconfig(f.length ? f : undefined, { context, log: (m) => log.info(m) });
-      });
-      e.catch(() => engines.delete(context));
-      engines.set(context, e);
-    }
-    return e;
-  };
-
+export function createEngineAdapter(
+  get: (context: string) => Promise<EngineType>,
+  blobCredentials: () => Promise<BlobCredentials | undefined>,
+  log: Log,
+): CaptureEngine {
   return {
     available: true,
     async start(req: UiCaptureRequest, signal: AbortSignal, onProgress: (p: UiProgress) => void): Promise<CaptureInfo> {
       const engine = await get(req.context);
       const onEvent = (ev: CaptureEvent): void => {
-        if (ev.type === 'created') onProgress({ type: 'planned', nodes: ev.jobs.map((j) => j.node), warnings: [] });
+        if (ev.type === 'created')
+          onProgress({ type: 'planned', capture: ev.capture, nodes: ev.jobs.map((j) => j.node), warnings: [] });
         else if (ev.type === 'node')
-          onProgress({ type: 'node', node: ev.node, phase: PHASE[ev.phase] ?? ev.phase, message: ev.message });
+          onProgress({
+            type: 'node',
+            node: ev.node,
+            phase: ev.phase,
+            endsAt: ev.endsAt,
+            reason: ev.reason,
+            message: ev.message,
+          });
+        else if (ev.type === 'finished') onProgress({ type: 'finished', cancelled: ev.cancelled });
         else if (ev.type === 'preflight' && !ev.ok) {
           const text = ev.problems.join('; ');
           onProgress({
@@ -117,8 +117,10 @@ export function createEngineAdapter(files: () => string[], log: Log): CaptureEng
     async download(c, folder, signal, onProgress): Promise<DownloadResult> {
       const engine = await get(c.context);
       await mkdir(folder, { recursive: true });
-      onProgress('fetching archives from the nodes…');
-      const r = await engine.download(c.name, { to: folder, namespace: c.namespace, signal });
+      const creds = c.blob ? await blobCredentials() : undefined;
+      const blobSasUrl = creds ? await downloadSasUrl(creds) : undefined;
+      onProgress(blobSasUrl ? 'fetching archives from blob storage…' : 'fetching archives from the nodes…');
+      const r = await engine.download(c.name, { to: folder, namespace: c.namespace, signal, blobSasUrl });
       const warnings = r.failures.map((f) => `${f.node}: ${f.error}`);
       const inputs = r.archives.flatMap((a) =>
         a.unpacked.files

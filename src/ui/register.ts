@@ -3,10 +3,10 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { CMD, CTX, SETTINGS } from '../views/ids.js';
-import { clearBlobCredentials, describeBlob, promptBlobCredentials } from './blobSecrets.js';
+import { clearBlobCredentials, describeBlob, promptBlobCredentials, readBlobCredentials } from './blobSecrets.js';
 import { CaptureStatusBar } from './statusBar.js';
 import { CaptureTree } from './captureTree.js';
-import { ClusterService, kubeconfigFiles } from './clusterService.js';
+import { ClusterService } from './clusterService.js';
 import { createEngineAdapter } from './engineAdapter.js';
 import { ClusterTree } from './clusterTree.js';
 import { CommandRegistry } from './commands.js';
@@ -22,9 +22,8 @@ export function registerUi(context: vscode.ExtensionContext, activatedAt: number
   const service = new ClusterService(log);
   const clusters = new ClusterTree(service, events, activatedAt);
   const captures = new CaptureTree(service);
-  const status = new CaptureStatusBar(() => service.openCaptures(), events);
+  const status = new CaptureStatusBar(events);
   subs.push(commands, service, clusters, captures, status);
-  subs.push(service.onDidChangeCaptures(() => status.update()));
 
   const updateKubeconfigContext = (): void => {
     void vscode.commands.executeCommand('setContext', CTX.noKubeconfig, !service.hasKubeconfig());
@@ -34,7 +33,7 @@ export function registerUi(context: vscode.ExtensionContext, activatedAt: number
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SETTINGS.section}.${SETTINGS.kubeconfig}`)) {
         updateKubeconfigContext();
-        service.refresh();
+        service.refresh(true);
       }
     }),
   );
@@ -52,7 +51,11 @@ export function registerUi(context: vscode.ExtensionContext, activatedAt: number
     await clearBlobCredentials(context.secrets);
     void vscode.window.showInformationMessage('Retina Capture: blob storage credentials removed.');
   });
-  const engine = createEngineAdapter(kubeconfigFiles, log);
+  const engine = createEngineAdapter(
+    (c) => service.engine(c),
+    () => readBlobCredentials(context.secrets),
+    log,
+  );
   registerCaptureCommands({ context, commands, log, events, service, clusters, captures, status, engine });
 
   events('activated', {

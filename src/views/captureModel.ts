@@ -1,4 +1,5 @@
-// The Captures tree and the status bar text as pure data (see clusterModel.ts for why).
+// The Captures tree as pure data (see clusterModel.ts for why). The status bar's model is
+// liveStatus.ts (session events, not Job status).
 import { formatBytes, formatClock, plural } from './format.js';
 import { ITEM } from './ids.js';
 import type { CaptureInfo, CaptureNodeState } from './ports.js';
@@ -117,24 +118,4 @@ export function captureNodeRow(c: CaptureInfo, n: CaptureNodeState): RowView {
     collapsible: 'none',
     icon: NODE_ICON[n.phase] ?? NODE_ICON.unknown,
   };
-}
-
-/** Status bar text while captures run, e.g. `2/3 nodes capturing, 0:41 left`; undefined when idle. */
-export function statusText(
-  captures: readonly CaptureInfo[],
-  now: number,
-): { text: string; tooltip: string } | undefined {
-  const active = captures.filter(isActive);
-  if (active.length === 0) return undefined;
-  const nodes = active.flatMap((c) => c.nodes);
-  const capturing = nodes.filter((n) => n.phase === 'running').length;
-  const uploading = nodes.filter((n) => n.phase === 'uploading').length;
-  const lefts = active.map((c) => secondsLeft(c, now)).filter((s): s is number => s !== undefined);
-  const left = lefts.length ? Math.max(...lefts) : undefined;
-  let text = `${capturing}/${nodes.length} nodes capturing`;
-  if (capturing === 0 && uploading > 0) text = `${uploading}/${nodes.length} nodes uploading`;
-  else if (capturing === 0) text = `${plural(nodes.length, 'node')} starting`;
-  if (left !== undefined && capturing > 0) text += `, ${formatClock(left)} left`;
-  const tooltip = active.map((c) => `${c.name}: ${captureRow(c, now).description ?? ''}`).join('\n');
-  return { text: `$(loading~spin) ${text}`, tooltip: `Retina Capture — click to show captures\n${tooltip}` };
 }

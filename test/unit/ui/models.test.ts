@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { captureRow, statusText } from '../../../src/views/captureModel.js';
+import { captureRow } from '../../../src/views/captureModel.js';
 import { childrenOf, PAGE_SIZE, rowOf, type ClusterElement } from '../../../src/views/clusterModel.js';
 import { CMD, ITEM, SETTINGS, VIEW } from '../../../src/views/ids.js';
 import { jobsToCaptures } from '../../../src/views/jobsToCaptures.js';
@@ -96,12 +96,6 @@ const running: CaptureInfo = {
     { node: 'rc-node-3', phase: 'pending' },
   ],
 };
-
-test('status bar: "2/3 nodes capturing, 0:41 left"', () => {
-  const s = statusText([running], 1_000_000 + 19_000);
-  assert.equal(s?.text, '$(loading~spin) 2/3 nodes capturing, 0:41 left');
-  assert.equal(statusText([{ ...running, nodes: [{ node: 'a', phase: 'succeeded' }] }], 0), undefined);
-});
 
 test('capture rows: running vs done, Retina origin, context values', () => {
   assert.equal(captureRow(running, 1_000_000).contextValue, ITEM.captureRunning);
