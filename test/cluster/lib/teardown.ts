@@ -34,8 +34,9 @@ export async function stopRecorded(p: Paths, info: Recorded | undefined, log: (m
       log(`pid ${pid} recorded for ${name} runs something else now; left alone`);
       return;
     }
+    const t0 = performance.now();
     await stopGroup(pid);
-    log(`stopped ${name} (pid ${pid})`);
+    log(`stopped ${name} (pid ${pid}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   };
   await Promise.all(nodes.map(stopOne));
   for (const e of control) await stopOne(e);
@@ -70,7 +71,9 @@ function mountsUnder(dir: string): string[] {
 export async function cleanupLeftovers(p: Paths, log: (m: string) => void, opts: { network: boolean }): Promise<void> {
   const agent = path.join(p.bin, 'nodeagent');
   if (opts.network && existsSync(agent)) {
+    const t0 = performance.now();
     const r = spawnSync(agent, ['cleanup', `--state-root=${p.state}`], { encoding: 'utf8', timeout: 120_000 });
+    log(`nodeagent cleanup took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     if (r.status !== 0)
       log(
         `nodeagent cleanup exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-5).join(' | ')}`,
