@@ -86,8 +86,12 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-/** SIGTERM to the process group, wait up to `graceMs`, then SIGKILL; waits until it is gone. */
-export async function stopGroup(pid: number, graceMs = 10_000): Promise<void> {
+/**
+ * SIGTERM to the process group, wait up to `graceMs`, then SIGKILL; waits until it is gone.
+ * `leaderOnly`: wait for the leader alone (node agents: their pods may outlive them on purpose,
+ * `nodeagent cleanup` removes those).
+ */
+export async function stopGroup(pid: number, graceMs = 10_000, leaderOnly = false): Promise<void> {
   const signal = (sig: NodeJS.Signals): void => {
     try {
       process.kill(-pid, sig);
@@ -102,7 +106,7 @@ export async function stopGroup(pid: number, graceMs = 10_000): Promise<void> {
   if (!isAlive(pid) && !groupAlive(pid)) return;
   signal('SIGTERM');
   try {
-    await waitFor(`pid ${pid} to exit`, () => !isAlive(pid) && !groupAlive(pid), {
+    await waitFor(`pid ${pid} to exit`, () => !isAlive(pid) && (leaderOnly || !groupAlive(pid)), {
       timeoutMs: graceMs,
       intervalMs: 100,
     });

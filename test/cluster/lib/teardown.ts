@@ -35,7 +35,7 @@ export async function stopRecorded(p: Paths, info: Recorded | undefined, log: (m
       return;
     }
     const t0 = performance.now();
-    await stopGroup(pid);
+    await stopGroup(pid, 10_000, rank(name) < 0);
     log(`stopped ${name} (pid ${pid}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   };
   await Promise.all(nodes.map(stopOne));
