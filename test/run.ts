@@ -69,6 +69,12 @@ async function main(): Promise<number> {
     process.env.RETINA_TEST_KUBECONFIG = info.kubeconfig;
     if (info.limitedKubeconfig) process.env.RETINA_TEST_LIMITED_KUBECONFIG = info.limitedKubeconfig;
   }
+  // The cluster CA signs HTTPS endpoints on the bridge (test/support/clusterBlob.ts: Azurite for
+  // blob output); test processes and the code-server they start trust it from their start.
+  const kubeconfig = process.env.RETINA_TEST_KUBECONFIG;
+  const clusterCa = kubeconfig ? path.join(path.dirname(kubeconfig), 'pki', 'ca.crt') : undefined;
+  if (clusterCa && existsSync(clusterCa) && !process.env.NODE_EXTRA_CA_CERTS)
+    process.env.NODE_EXTRA_CA_CERTS = clusterCa;
   try {
     // One at a time: tests share one small cluster and two cores; parallel runs make timing flaky.
     failed += await runNodeTests(clusterFiles, 1);
