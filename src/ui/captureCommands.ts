@@ -19,6 +19,7 @@ import type { Log } from './log.js';
 import { buildRequest, runStartFlow, settingsDefaults, type LastChoices } from './startFlow.js';
 import type { CaptureStatusBar } from './statusBar.js';
 import type { TestEventSink } from './testEvents.js';
+import { SummaryPanels } from './summaryView.js';
 import { findWireshark, launchWireshark, WIRESHARK_DOWNLOAD_URL } from './wireshark.js';
 
 export interface CaptureUi {
@@ -55,6 +56,27 @@ export function registerCaptureCommands(ui: CaptureUi): void {
   const engine = ui.engine ?? unavailableEngine;
   const { commands, context, log, events } = ui;
   const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration(SETTINGS.section);
+  const summaries = new SummaryPanels(context.extensionUri, events);
+  context.subscriptions.push(summaries);
+
+  /** Counts the capture in plain Node (src/views/summary.ts) and shows the webview. */
+  async function showSummary(file: string, signal: AbortSignal): Promise<void> {
+    const data = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Summarising ${path.basename(file)}`,
+        cancellable: true,
+      },
+      async (_p, token) => {
+        const { summarizeCapture, readManifests } = await import(
+          /* webpackChunkName: "summary" */ '../views/summary.js'
+        );
+        const manifests = await readManifests(path.dirname(file));
+        return summarizeCapture(file, { manifests, signal: linkToken(token, signal).signal });
+      },
+    );
+    summaries.show(file, data);
+  }
 
   async function start(quick: boolean, signal: AbortSignal, clicked: unknown, all: unknown): Promise<void> {
     const rows = (Array.isArray(all) ? all : undefined) as ClusterElement[] | undefined;
@@ -125,7 +147,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
       'Open in Wireshark',
       'Reveal',
     );
-    if (pick === 'Open in Wireshark') await openInWireshark(result.mergedFile ?? result.files[0]);
+    if (pick === 'Open in Wireshark') await openInWireshark(result.mergedFile ?? result.files[0], signal);
     if (pick === 'Reveal' && result.mergedFile)
       await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.mergedFile));
   }
@@ -149,13 +171,15 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     return result;
   }
 
-  async function openInWireshark(file: string | undefined): Promise<void> {
+  async function openInWireshark(file: string | undefined, signal: AbortSignal): Promise<void> {
     if (!file) throw new UserError('There is no capture file to open.');
     const found = await findWireshark(cfg().get<string>(SETTINGS.wiresharkPath) || undefined);
     if (!found.ok) {
       events('wiresharkMissing', { reason: found.reason });
+      // Without Wireshark the summary opens instead; the warning says how to get the real thing.
+      await showSummary(file, signal);
       const pick = await vscode.window.showWarningMessage(
-        `Retina Capture: ${found.reason}.`,
+        `Retina Capture: ${found.reason}. A summary of the capture is shown instead.`,
         'Install Wireshark',
         'Set Path…',
       );
@@ -203,7 +227,11 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     const c = captureOf(arg);
     if (!c) throw new UserError('Pick a capture in the Captures view.');
     const file = c.mergedFile ?? (await download(c, signal)).mergedFile;
-    await openInWireshark(file);
+    await openInWireshark(file, signal);
+  });
+  commands.register(CMD.summaryCapture, async ({ signal }, arg) => {
+    const file = await summaryTarget(arg, signal);
+    if (file) await showSummary(file, signal);
   });
   commands.register(CMD.revealCapture, async (_run, arg) => {
     const c = captureOf(arg);
@@ -211,7 +239,24 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     if (!target) throw new UserError('Download the capture first.');
     await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target));
   });
-  commands.register(CMD.openPcapFile, async (_run, arg) => {
+  /** Tree capture (downloaded first when needed), a file Uri, a path, or a file picker. */
+  async function summaryTarget(arg: unknown, signal: AbortSignal): Promise<string | undefined> {
+    const c = captureOf(arg);
+    if (c) {
+      const file = c.mergedFile ?? (await download(c, signal)).mergedFile;
+      if (!file) throw new UserError(`Capture ${c.name} has no packet files to summarise.`);
+      return file;
+    }
+    if (arg instanceof vscode.Uri) return arg.fsPath;
+    if (typeof arg === 'string' && arg) return arg;
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      filters: { Captures: ['pcapng', 'pcap', 'cap'] },
+    });
+    return picked?.[0]?.fsPath;
+  }
+
+  commands.register(CMD.openPcapFile, async ({ signal }, arg) => {
     const uri =
       arg instanceof vscode.Uri
         ? arg
@@ -221,6 +266,6 @@ export function registerCaptureCommands(ui: CaptureUi): void {
               filters: { Captures: ['pcapng', 'pcap', 'cap'] },
             })
           )?.[0];
-    if (uri) await openInWireshark(uri.fsPath);
+    if (uri) await openInWireshark(uri.fsPath, signal);
   });
 }
