@@ -7,7 +7,7 @@ import type { CaptureElement } from '../views/captureModel.js';
 import type { ClusterElement } from '../views/clusterModel.js';
 import { CMD, SETTINGS, VIEW } from '../views/ids.js';
 import type { CaptureInfo } from '../views/ports.js';
-import { selectionToTargets } from '../views/targets.js';
+import { podsToSelection, selectionToTargets, type Selection } from '../views/targets.js';
 import { uploadSasUrl } from '../views/blobPlan.js';
 import { requireBlobCredentials } from './blobSecrets.js';
 import { unavailableEngine, type CaptureEngine, type UiProgress } from './captureEngine.js';
@@ -78,13 +78,56 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     summaries.show(file, data);
   }
 
+  async function pickPods(): Promise<Selection | undefined> {
+    const contexts = await ui.service.contexts();
+    if (contexts.length === 0) return undefined;
+    const title = 'Start Capture: choose pods';
+    const ctx =
+      contexts.length === 1
+        ? contexts[0]!
+        : (
+            await vscode.window.showQuickPick(
+              contexts.map((c) => ({ label: c.name, description: c.current ? 'current' : c.cluster, c })),
+              { title, placeHolder: 'Cluster context', ignoreFocusOut: true },
+            )
+          )?.c;
+    if (!ctx) return undefined;
+    const snap = await ui.service.cluster(ctx.name);
+    const running = snap.pods.filter((p) => p.phase === 'Running' && !p.hostNetwork);
+    const nss = [...new Set(running.map((p) => p.namespace))].sort();
+    const ns = await vscode.window.showQuickPick(
+      nss.map((n) => ({ label: n, description: `${running.filter((p) => p.namespace === n).length} running pods` })),
+      { title, placeHolder: 'Namespace', ignoreFocusOut: true },
+    );
+    if (!ns) return undefined;
+    const picked = await vscode.window.showQuickPick(
+      running
+        .filter((p) => p.namespace === ns.label)
+        .map((p) => ({ label: p.name, description: `${p.nodeName ?? ''} ${p.podIP ?? ''}`.trim() })),
+      {
+        title,
+        placeHolder: 'Pods to capture (space to select, Enter to go on)',
+        canPickMany: true,
+        ignoreFocusOut: true,
+      },
+    );
+    if (!picked?.length) return undefined;
+    return podsToSelection(
+      ctx.name,
+      ns.label,
+      picked.map((p) => p.label),
+    );
+  }
+
   async function start(quick: boolean, signal: AbortSignal, clicked: unknown, all: unknown): Promise<void> {
     const rows = (Array.isArray(all) ? all : undefined) as ClusterElement[] | undefined;
     const fallback = clicked ?? ui.clusters.view.selection[0];
-    const sel = selectionToTargets(
+    let sel = selectionToTargets(
       fallback as ClusterElement | undefined,
       rows ?? (clicked ? undefined : ui.clusters.view.selection),
     );
+    // From the command palette with nothing selected: pick context, namespace and pods.
+    if (!clicked && (!sel.context || sel.targets.length === 0)) sel = (await pickPods()) ?? sel;
     if (!sel.context || sel.targets.length === 0) {
       throw new UserError('Select nodes, pods, a namespace or a workload in the Clusters view, then Start Capture.');
     }

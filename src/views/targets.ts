@@ -99,3 +99,13 @@ export function captureNamespace(targets: readonly UiTarget[], fallback = 'defau
   const nss = new Set(targets.filter((t) => t.kind !== 'node').map((t) => (t as { namespace: string }).namespace));
   return nss.size === 1 ? [...nss][0]! : fallback;
 }
+
+/** Palette flow without a tree selection: pods of one namespace → a Selection (pure). */
+export function podsToSelection(context: string, namespace: string, pods: readonly string[]): Selection {
+  return {
+    context,
+    targets: pods.map((name) => ({ kind: 'pod', namespace, name })),
+    ignored: 0,
+    label: pods.length === 1 ? `${namespace}/${pods[0]}` : `${pods.length} pods in ${namespace}`,
+  };
+}

@@ -8,6 +8,7 @@ import { childrenOf, PAGE_SIZE, rowOf, type ClusterElement } from '../../../src/
 import { CMD, ITEM, SETTINGS, VIEW } from '../../../src/views/ids.js';
 import { jobsToCaptures } from '../../../src/views/jobsToCaptures.js';
 import type { CaptureInfo, ClusterSnapshot } from '../../../src/views/ports.js';
+import * as targetsModule from '../../../src/views/targets.js';
 import { captureNamespace, selectionToTargets } from '../../../src/views/targets.js';
 
 const snap: ClusterSnapshot = {
@@ -193,4 +194,19 @@ test('package.json contributes matches src/views/ids.ts', () => {
   assert.equal(pkg.contributes.configuration.properties['retinaCapture.wiresharkPath'].scope, 'machine');
   assert.deepEqual(pkg.activationEvents, []);
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+});
+
+test('palette pod pick → selection with pod targets and a label', () => {
+  const { podsToSelection } = targetsModule;
+  assert.deepEqual(podsToSelection('ctx', 'demo', ['a', 'b']), {
+    context: 'ctx',
+    targets: [
+      { kind: 'pod', namespace: 'demo', name: 'a' },
+      { kind: 'pod', namespace: 'demo', name: 'b' },
+    ],
+    ignored: 0,
+    label: '2 pods in demo',
+  });
+  assert.equal(podsToSelection('ctx', 'demo', ['a']).label, 'demo/a');
+  assert.equal(captureNamespace(podsToSelection('ctx', 'demo', ['a']).targets), 'demo');
 });
