@@ -211,6 +211,7 @@ export class Informer<T extends KubeObject> {
       lines.close();
     };
     signal.addEventListener('abort', stop, { once: true });
+    if (signal.aborted) stop(); // aborted while the response headers were on their way
     try {
       for await (const line of lines) {
         if (!line.trim()) continue;

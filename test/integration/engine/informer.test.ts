@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Engine } from '../../../src/engine.js';
 import { createTestNamespace, deleteTestNamespace } from '../../cluster/cluster.js';
-import { adminEngine, waitInformer } from './helpers.js';
+import { adminEngine, waitInformer, within } from './helpers.js';
 
 function sleeper(name: string): V1Pod {
   return {
@@ -61,7 +61,7 @@ describe('kube informer', () => {
       });
     });
     pods.forceRelist();
-    await relisted;
+    await within(relisted, 30_000, 're-list after forceRelist');
     assert.ok(pods.counters.lists > listsBefore, 're-listed');
     const deleted = waitInformer(
       pods,
