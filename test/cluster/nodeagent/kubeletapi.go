@@ -226,10 +226,20 @@ func (e *executor) ExecInContainer(ctx context.Context, name string, uid string,
 	if !ci.running {
 		return fmt.Errorf("container %q in pod %s is not running", container, name)
 	}
+	// The pod turns Running when the shim starts; the shim records the container's pid only after
+	// it has set up mounts and namespaces. An exec that arrives in that gap waits for the pid
+	// (bounded), as a real kubelet's exec would find the process already there.
 	c := &ctrState{dir: ci.dir}
 	pid := c.containerPid()
+	for deadline := time.Now().Add(10 * time.Second); pid <= 0 && time.Now().Before(deadline); pid = c.containerPid() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	if pid <= 0 {
-		return fmt.Errorf("container %q in pod %s has no process yet", container, name)
+		return fmt.Errorf("container %q in pod %s has no process after 10 s", container, name)
 	}
 	if resize != nil {
 		go func() {
