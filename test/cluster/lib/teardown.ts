@@ -41,7 +41,9 @@ export async function stopRecorded(p: Paths, info: Recorded | undefined, log: (m
     log(`stopped ${name} (pid ${pid}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   };
   await Promise.all(nodes.map(stopOne));
-  for (const e of control) await stopOne(e);
+  // Scheduler and controller-manager together (both only talk to the apiserver), then apiserver, etcd.
+  await Promise.all(control.filter(([n]) => rank(n) < 2).map(stopOne));
+  for (const e of control.filter(([n]) => rank(n) >= 2)) await stopOne(e);
 }
 
 function ourNetns(): string[] {
