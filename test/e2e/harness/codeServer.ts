@@ -2,7 +2,7 @@
 // chromium through playwright-core. Everything lives in a scratch folder under .cache/e2e;
 // code-server and the browser are killed by process group on teardown.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,14 +89,47 @@ export interface StartOptions {
   env?: Record<string, string>;
 }
 
-export async function startSession(o: StartOptions): Promise<Session> {
-  const dir = path.join(CACHE, 'runs', `${Date.now()}-${process.pid}`);
+export interface LaunchOptions extends StartOptions {
+  /** Scratch folder for HOME, XDG dirs, TMPDIR, user data, extensions, workspace (default: a new one under .cache/e2e/runs). */
+  dir?: string;
+  /** Port on 127.0.0.1 (default: a free one). */
+  port?: number;
+  /** Where code-server's stdout/stderr go: kept in memory (default) or appended to this file. */
+  logFile?: string;
+}
+
+/** A running code-server (no browser): its own process group, killed by `kill()`. */
+export interface CodeServer {
+  /** Workbench URL with the workspace folder. */
+  url: string;
+  port: number;
+  pid: number;
+  process: ChildProcess;
+  dir: string;
+  home: string;
+  userDataDir: string;
+  workspace: string;
+  eventsFile: string;
+  /** The environment code-server runs with (scratch HOME etc.). */
+  env: NodeJS.ProcessEnv;
+  /** Last output of code-server (when not sent to a log file). */
+  log(): string;
+  /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves when the leader exited. */
+  kill(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Installs the .vsix into a scratch profile and starts code-server on 127.0.0.1, resolved once
+ * `/healthz` answers (not readiness of the workbench: a browser must load it for that).
+ */
+export async function launchCodeServer(o: LaunchOptions): Promise<CodeServer> {
+  const dir = o.dir ?? path.join(CACHE, 'runs', `${Date.now()}-${process.pid}`);
   const home = path.join(dir, 'home');
   const userDataDir = path.join(dir, 'user-data');
   const extDir = path.join(dir, 'extensions');
   const workspace = path.join(dir, 'workspace');
   const tmp = path.join(dir, 'tmp');
-  for (const d of [home, userDataDir, extDir, workspace, tmp, path.join(userDataDir, 'User'), ARTIFACTS])
+  for (const d of [home, userDataDir, extDir, workspace, tmp, path.join(userDataDir, 'User')])
     mkdirSync(d, { recursive: true });
   const eventsFile = path.join(dir, 'events.jsonl');
   writeFileSync(eventsFile, '');
@@ -117,9 +150,13 @@ export async function startSession(o: StartOptions): Promise<Session> {
       2,
     ),
   );
+  // The test cluster's CA signs HTTPS endpoints on its bridge (blob output through Azurite):
+  // the extension host trusts it when nothing else was chosen.
+  const clusterCa = path.join(path.dirname(o.kubeconfig), 'pki', 'ca.crt');
   // Scratch HOME/XDG/TMPDIR before *any* code-server call, or it writes into the real ones.
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...(process.env.NODE_EXTRA_CA_CERTS || !existsSync(clusterCa) ? {} : { NODE_EXTRA_CA_CERTS: clusterCa }),
     HOME: home,
     XDG_CONFIG_HOME: path.join(home, '.config'),
     XDG_DATA_HOME: path.join(home, '.local/share'),
@@ -138,8 +175,9 @@ export async function startSession(o: StartOptions): Promise<Session> {
   );
   if (inst.status !== 0) throw new Error(`installing the vsix failed: ${inst.stdout}\n${inst.stderr}`);
 
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
+  const out = o.logFile ? openSync(o.logFile, 'a') : 'pipe';
   const server = spawn(
     o.setup.node24,
     [
@@ -154,11 +192,28 @@ export async function startSession(o: StartOptions): Promise<Session> {
       ...common,
       workspace,
     ],
-    { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env, detached: true, stdio: ['ignore', out, out] },
   );
+  if (typeof out === 'number') closeSync(out);
   let serverLog = '';
-  server.stdout?.on('data', (b: Buffer) => (serverLog += b.toString()));
-  server.stderr?.on('data', (b: Buffer) => (serverLog += b.toString()));
+  server.stdout?.on('data', (b: Buffer) => (serverLog = (serverLog + b.toString()).slice(-20_000)));
+  server.stderr?.on('data', (b: Buffer) => (serverLog = (serverLog + b.toString()).slice(-20_000)));
+  const exited = new Promise<void>((r) => server.once('exit', () => r()));
+  const kill = async (graceMs = 5000): Promise<void> => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    killGroup(server);
+    const t = setTimeout(() => {
+      if (server.pid)
+        try {
+          process.kill(-server.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+    }, graceMs);
+    await exited;
+    clearTimeout(t);
+  };
+  const logText = (): string => (o.logFile && existsSync(o.logFile) ? readFileSync(o.logFile, 'utf8') : serverLog);
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
@@ -168,33 +223,62 @@ export async function startSession(o: StartOptions): Promise<Session> {
       // not listening yet
     }
     if (Date.now() > deadline || server.exitCode !== null) {
-      killGroup(server);
-      throw new Error(`code-server did not come up:\n${serverLog.slice(-3000)}`);
+      await kill(1000);
+      throw new Error(`code-server did not come up:\n${logText().slice(-3000)}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  return {
+    url,
+    port,
+    pid: server.pid as number,
+    process: server,
+    dir,
+    home,
+    userDataDir,
+    workspace,
+    eventsFile,
+    env,
+    log: logText,
+    kill,
+  };
+}
 
-  const browser = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
-    executablePath: o.setup.chromium,
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    env: { ...env, HOME: home },
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  page.on('console', (m) => {
-    if (process.env.RETINA_E2E_VERBOSE) console.log(`[page] ${m.text()}`);
-  });
-  await page.goto(url);
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+export async function startSession(o: StartOptions): Promise<Session> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const cs = await launchCodeServer(o);
+  const { url, dir, userDataDir, eventsFile, env, home } = cs;
+
+  let browser: BrowserContext | undefined;
+  let page: Page;
+  try {
+    browser = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
+      executablePath: o.setup.chromium,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      env: { ...env, HOME: home },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on('console', (m) => {
+      if (process.env.RETINA_E2E_VERBOSE) console.log(`[page] ${m.text()}`);
+    });
+    await page.goto(url);
+    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  } catch (e) {
+    await browser?.close().catch(() => undefined);
+    await cs.kill(500);
+    throw e;
+  }
+  const ctx = browser;
 
   const readEvents = (): { event: string; [k: string]: unknown }[] =>
     existsSync(eventsFile)
@@ -207,7 +291,7 @@ export async function startSession(o: StartOptions): Promise<Session> {
   return {
     url,
     page,
-    browser,
+    browser: ctx,
     eventsFile,
     dir,
     userDataDir,
@@ -230,16 +314,8 @@ export async function startSession(o: StartOptions): Promise<Session> {
       return file;
     },
     async close() {
-      await browser.close().catch(() => undefined);
-      killGroup(server);
-      await new Promise((r) => setTimeout(r, 500));
-      if (server.exitCode === null && server.pid) {
-        try {
-          process.kill(-server.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
+      await ctx.close().catch(() => undefined);
+      await cs.kill(500);
     },
   };
 }
