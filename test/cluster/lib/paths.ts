@@ -1,4 +1,5 @@
 // Where the test cluster keeps binaries, state and which ports it uses (see ../CONTRACT.md).
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +17,11 @@ function envInt(name: string, dflt: number): number {
   return n;
 }
 
+/** Machine-wide cache of built tools, outside any clone (`RETINA_TOOLS_CACHE` overrides). */
+export function toolsCache(): string {
+  return process.env.RETINA_TOOLS_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'retina-capture');
+}
+
 export interface Paths {
   cache: string; // binaries of one Kubernetes version, kept across `down`
   bin: string;
@@ -30,7 +36,9 @@ export interface Paths {
 }
 
 export function paths(): Paths {
-  const cache = process.env.RETINA_CLUSTER_CACHE ?? path.join(repoRoot, '.cache/cluster', K8S_VERSION);
+  // Binaries are keyed by version (plus source stamps checked at build time) and shared by every
+  // clone on the machine: a fresh clone, as CI makes, links nothing again.
+  const cache = process.env.RETINA_CLUSTER_CACHE ?? path.join(toolsCache(), 'cluster', K8S_VERSION);
   const state = process.env.RETINA_CLUSTER_STATE ?? path.join(repoRoot, '.cache/cluster/state');
   return {
     cache,

