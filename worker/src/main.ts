@@ -2,6 +2,8 @@
 // Exit codes (EXIT) and the result JSON in the termination log tell the extension what
 // happened; stdout gets one human line, stderr the log. Nothing here prints a SAS URL: the log
 // goes through redact() and URLs are shown through describeSasUrl().
+// First import, on purpose: it installs the SIGTERM/SIGINT handlers before anything heavy loads.
+import { onStopSignal } from './stopsignal.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -122,8 +124,7 @@ async function main(): Promise<void> {
     log(`stop requested: ${why}`);
     wake?.();
   };
-  process.on('SIGTERM', () => requestStop('signal'));
-  process.on('SIGINT', () => requestStop('signal'));
+  onStopSignal(() => requestStop('signal'));
 
   let cfg: WorkerConfig;
   try {

@@ -36,10 +36,24 @@ export interface IpRoute {
 
 /** Runs `ip -j …` without a shell and parses its JSON. */
 export function ipJson<T>(args: readonly string[], timeoutMs = 5000): Promise<T> {
+  return ipJsonOnce<T>(args, timeoutMs).catch((e: unknown) => {
+    // A stop (Job deleted) signals the pod's whole process group: an `ip` started during setup
+    // dies of that one SIGTERM too. The worker still has to plan, capture nothing and write its
+    // archive and result, so the read-only command is run again once.
+    if (e instanceof IpKilledError) return ipJsonOnce<T>(args, timeoutMs);
+    throw e;
+  });
+}
+
+class IpKilledError extends Error {}
+
+function ipJsonOnce<T>(args: readonly string[], timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     execFile('ip', ['-j', ...args], { timeout: timeoutMs, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
       if (err) {
-        reject(new Error(`ip ${args.join(' ')}: ${String(stderr).trim() || err.message}`));
+        const msg = `ip ${args.join(' ')}: ${String(stderr).trim() || err.message}`;
+        // err.killed: our own timeout killed it; a SIGTERM without it came from outside.
+        reject(err.signal === 'SIGTERM' && !err.killed ? new IpKilledError(msg) : new Error(msg));
         return;
       }
       try {

@@ -3,10 +3,12 @@
 // the workers still report; a restarted engine rediscovers and follows a running capture.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Engine } from '../../../src/engine.js';
 import type { CaptureEvent } from '../../../src/session/index.js';
-import { createTestNamespace, deleteTestNamespace } from '../../cluster/cluster.js';
+import { createTestNamespace, deleteTestNamespace, readCluster } from '../../cluster/cluster.js';
 import { adminEngine, waitEvent, waitInformer, within } from './helpers.js';
 
 function trafficPod(name: string, node: string, args: string[]): V1Pod {
@@ -22,26 +24,32 @@ function trafficPod(name: string, node: string, args: string[]): V1Pod {
 }
 
 /**
- * A stand-in worker (busybox sh) that reports like ours: a WorkerResult JSON in the termination
- * message at the end of the duration, or at SIGTERM with stopReason "signal". It tests the
- * orchestration (cancel, rediscovery) independently of the capture worker's own state.
+ * Waits until the worker in each of `pods` logged "capturing on" (read from the node agent's
+ * container logs, <state>/nodes/<node>/pods/<uid>/containers/<name>/0.log). The engine calls a
+ * node "capturing" as soon as the container runs; a SIGTERM during Node's own startup (before any
+ * of the worker's code runs) kills the worker as it would on a real cluster (exit 143), so a
+ * test that wants the worker's stop path cancels only once the worker is capturing.
  */
-function stubWorker(seconds: number): (jobs: V1Job[]) => void {
-  return (jobs) => {
-    for (const j of jobs) {
-      const c = j.spec?.template?.spec?.containers?.[0];
-      if (!c) continue;
-      c.image = 'busybox';
-      const script = [
-        `r() { printf '{"v":1,"status":"ok","exitCode":0,"capture":"%s","node":"%s","workerVersion":"stub","stopReason":"%s"}' "$CAPTURE_NAME" "$NODE_HOST_NAME" "$1" > /dev/termination-log; }`,
-        `trap 'r signal; exit 0' TERM`,
-        `sleep ${seconds} & wait $!`,
-        'r duration',
-      ].join('\n');
-      c.command = ['sh', '-c', script];
-      c.args = [];
+async function waitWorkersCapturing(engine: Engine, ns: string, pods: string[], timeoutMs: number): Promise<void> {
+  const state = readCluster()?.state;
+  assert.ok(state, 'cluster state directory');
+  const deadline = Date.now() + timeoutMs;
+  const inf = engine.door.informer('pods');
+  for (const name of pods) {
+    const pod = inf.list().find((p) => p.metadata?.namespace === ns && p.metadata?.name === name);
+    const node = pod?.spec?.nodeName;
+    const uid = pod?.metadata?.uid;
+    assert.ok(node && uid, `pod ${name} known`);
+    const dir = path.join(state, 'nodes', node, 'pods', uid, 'containers');
+    for (;;) {
+      const logs = existsSync(dir)
+        ? readdirSync(dir).map((c) => path.join(dir, c, '0.log')).filter((f) => existsSync(f))
+        : [];
+      if (logs.some((f) => readFileSync(f, 'utf8').includes('capturing on'))) break;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the worker in ${name} to capture`);
+      await new Promise((r) => setTimeout(r, 200));
     }
-  };
+  }
 }
 
 describe('capture sessions', () => {
@@ -123,8 +131,8 @@ describe('capture sessions', () => {
     assert.equal(seen.at(-1)?.type, 'finished');
   });
 
-  it('(stub worker) cancel mid-capture still yields the workers’ results', async () => {
-    const run = await engine.startCapture(request(120), { mutateJobs: stubWorker(120) });
+  it('cancel mid-capture: the real workers stop, archive and report (stopReason signal)', async () => {
+    const run = await engine.startCapture(request(120));
     await waitEvent(
       run.events,
       'both nodes capturing',
@@ -134,17 +142,21 @@ describe('capture sessions', () => {
         ).size === 2,
       60_000,
     );
+    const pods = run.states().flatMap((n) => (n.pod ? [n.pod] : []));
+    await waitWorkersCapturing(engine, ns, pods, 60_000);
     await run.cancel();
     const summary = await within(run.done, 60_000, 'cancelled capture to finish');
     assert.equal(summary.cancelled, true);
     for (const n of summary.nodes) {
       assert.equal(n.phase, 'done', JSON.stringify(n));
+      assert.equal(n.result?.exitCode, 0, JSON.stringify(n.result));
       assert.equal(n.result?.stopReason, 'signal', JSON.stringify(n.result));
+      assert.ok(n.result?.archive, JSON.stringify(n.result));
     }
   });
 
-  it('(stub worker) a restarted engine rediscovers the capture and follows it to the end', async () => {
-    const first = await engine.startCapture(request(6), { mutateJobs: stubWorker(6) });
+  it('a restarted engine rediscovers the capture and follows it to the end', async () => {
+    const first = await engine.startCapture(request(6));
     const name = first.name;
     await waitEvent(first.events, 'capturing', (e) => e.type === 'node' && e.phase === 'capturing', 60_000);
     first.dispose();
