@@ -67,6 +67,12 @@ func writeJSONAtomic(path string, v any) error {
 
 func cmdContainerInit(args []string) error {
 	runtime.LockOSThread() // never unlocked: this thread carries the container's namespaces
+	// Catch stop signals first thing: the agent signals the shim itself while the container's pid
+	// is not recorded yet (a pod deleted right after its start), and Go's default action for an
+	// uncaught SIGTERM would kill the shim before it wrote an exit status ("container shim exited
+	// without a status", exit 128) while the container process kept running.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	if len(args) != 1 {
 		return fmt.Errorf("usage: nodeagent container-init SPEC.json")
 	}
@@ -126,10 +132,9 @@ func cmdContainerInit(args []string) error {
 	go func() { defer wg.Done(); lw.pump(outR, "stdout") }()
 	go func() { defer wg.Done(); lw.pump(errR, "stderr") }()
 
-	// Forward SIGTERM/SIGINT to the container's group (the agent signals the group directly,
-	// this only matters when someone signals the shim).
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	// Forward SIGTERM/SIGINT to the container's group. The agent signals the group directly once
+	// the pid file exists; before that it signals the shim, and a TERM caught during setup
+	// (buffered in sigs since the start of this function) is delivered now.
 	go func() {
 		for s := range sigs {
 			syscall.Kill(-pid, s.(syscall.Signal))
