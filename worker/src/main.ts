@@ -32,7 +32,6 @@ import { gzipOptionsFor, startArchive } from './archive.js';
 import { copyInto, publish, tempPathFor } from './outputs/hostpath.js';
 import { uploadToBlob } from './outputs/blob.js';
 import { USER_APPL, WORKER_VERSION } from './version.js';
-import { retainNativeCaptureHandles } from './keepalive.js';
 
 type StopReason = NonNullable<WorkerResult['stopReason']>;
 
@@ -101,7 +100,6 @@ async function defaultDevs(): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  retainNativeCaptureHandles();
   const startedAt = new Date();
   const env = process.env;
   const base: WorkerResult = {
