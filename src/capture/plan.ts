@@ -14,6 +14,12 @@ import {
 import { formatRequirements, matches, parseSelector, type Requirement } from './selector.js';
 
 /** A workload the kube layer listed: enough to find its pods. */
+/**
+ * Most nodes (= Jobs, one per node) one capture may select. A sanity bound, not a throughput
+ * limit: how many Job create requests are in flight at once is options.maxConcurrentJobs.
+ */
+export const MAX_CAPTURE_NODES = 1000;
+
 export interface WorkloadRef {
   kind: WorkloadKind;
   namespace: string;
@@ -306,10 +312,9 @@ export function planCapture(request: CaptureRequest, snapshot: ClusterSnapshot, 
   }
 
   if (!nodes.length && !problems.some((p) => p.severity === 'error')) error('the targets select no node to capture');
-  const max = request.options.maxConcurrentJobs;
-  if (nodes.length > max) {
+  if (nodes.length > MAX_CAPTURE_NODES) {
     error(
-      `this capture needs ${nodes.length} Jobs (one per node) but options.maxConcurrentJobs is ${max}; narrow the targets or raise the limit`,
+      `this capture selects ${nodes.length} nodes; one capture runs at most ${MAX_CAPTURE_NODES} Jobs (one per node), narrow the targets (e.g. a node selector) or split the capture`,
     );
   }
 

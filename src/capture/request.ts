@@ -44,7 +44,14 @@ export interface CaptureOptions {
   /** Empty = every interface that is up. */
   interfaces: string[];
   includeMetadata: boolean;
-  /** Upper bound on Jobs (one per node) for one capture; Retina's `--job-num-limit`. */
+  /**
+   * Job create requests in flight at once while a capture starts (one Job per node): with 500
+   * nodes and 10, the Jobs are created 10 at a time, each new request starting when one
+   * finishes. It does not limit how many Jobs (or nodes) a capture has, nor how many Jobs run at
+   * once afterwards: every Job starts capturing as soon as its pod runs, so that all nodes
+   * capture the same period. The capture itself is bounded at MAX_CAPTURE_NODES (1000) nodes
+   * (unlike Retina's `--job-num-limit`, this never refuses a capture).
+   */
   maxConcurrentJobs: number;
   /** Let Kubernetes delete finished Jobs (TTL) when the archive went to remote storage. */
   cleanupAfterUpload: boolean;
@@ -96,7 +103,7 @@ export const DEFAULT_OPTIONS: Readonly<CaptureOptions> = Object.freeze({
   destinationIPs: [],
   interfaces: [],
   includeMetadata: true,
-  maxConcurrentJobs: 100,
+  maxConcurrentJobs: 10,
   cleanupAfterUpload: false,
 });
 

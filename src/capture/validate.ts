@@ -168,9 +168,17 @@ function validateOptions(o: CaptureOptions, out: ValidationProblem[]): void {
       message: `options.snapLength must be 0 (whole packet) or between ${LIMITS.snapLength.min} and ${LIMITS.snapLength.max} bytes (got ${String(o.snapLength)})`,
     });
   }
-  push(
-    range('options.maxConcurrentJobs', o.maxConcurrentJobs, LIMITS.maxConcurrentJobs.min, LIMITS.maxConcurrentJobs.max),
+  const mcj = range(
+    'options.maxConcurrentJobs',
+    o.maxConcurrentJobs,
+    LIMITS.maxConcurrentJobs.min,
+    LIMITS.maxConcurrentJobs.max,
   );
+  if (mcj)
+    out.push({
+      field: 'options.maxConcurrentJobs',
+      message: `${mcj.message} — it is the number of Job create requests in flight at once while the capture starts, not a limit on nodes`,
+    });
   const fp = filterProblem(o.filter ?? '');
   if (fp) out.push({ field: 'options.filter', message: `options.filter ${fp}` });
   for (const key of ['include', 'exclude'] as const) {

@@ -11,7 +11,7 @@ import {
   ownerReferencesFor,
   type BuildJobsOptions,
 } from '../capture/manifests.js';
-import type { CaptureRequest } from '../capture/request.js';
+import { DEFAULT_OPTIONS, type CaptureRequest } from '../capture/request.js';
 import type { KubeDoor } from '../kube/door.js';
 import { KubeError, isKubeError } from '../kube/errors.js';
 import type { KindName, KubeObject } from '../kube/resources.js';
@@ -25,7 +25,7 @@ export interface StartOptions {
   signal?: AbortSignal;
   onEvent?: (ev: CaptureEvent) => void;
   now?: () => Date;
-  /** Create requests in flight at once (default 10, never above options.maxConcurrentJobs). */
+  /** Lowers the Job create requests in flight at once below options.maxConcurrentJobs (never above it). */
   createConcurrency?: number;
   /** Passed to buildJobs (operator base dir, pull policy). */
   manifests?: Omit<BuildJobsOptions, 'blobSecretName' | 's3SecretName'>;
@@ -207,7 +207,9 @@ export async function createCaptureObjects(
     }
     const manifests = buildJobs(plan, request, b);
     opts.mutateJobs?.(manifests);
-    const limit = Math.max(1, Math.min(opts.createConcurrency ?? 10, request.options.maxConcurrentJobs || 10));
+    // options.maxConcurrentJobs = Job create requests in flight at once (see its doc comment).
+    const max = request.options.maxConcurrentJobs || DEFAULT_OPTIONS.maxConcurrentJobs;
+    const limit = Math.max(1, Math.min(opts.createConcurrency ?? max, max));
     const res = await boundedAll(manifests, limit, async (m) => {
       if (opts.signal?.aborted) throw new KubeError('aborted', 'Cancelled while creating the Jobs.');
       const j = await door.create<V1Job>('jobs', ns, m, opts.signal);

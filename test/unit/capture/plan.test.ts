@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planCapture, planErrors, type CapturePlan } from '../../../src/capture/plan.js';
+import { MAX_CAPTURE_NODES, planCapture, planErrors, type CapturePlan } from '../../../src/capture/plan.js';
 import type { CaptureTarget } from '../../../src/capture/request.js';
 import { NOW, baseRequest, snapshot } from './fixtures.js';
 import { assertGolden } from './golden.js';
@@ -142,12 +142,30 @@ test('host-network pods are warned about', () => {
   assert.match(messages(p, 'warning')[0] ?? '', /uses the host network/);
 });
 
-test('more nodes than options.maxConcurrentJobs is an error', () => {
+test('more nodes than options.maxConcurrentJobs is fine: it limits create requests in flight, not nodes', () => {
   const r = baseRequest({ targets: [{ kind: 'nodeSelector', labels: 'pool=blue' }] });
   r.options.maxConcurrentJobs = 1;
   const p = planCapture(r, snapshot(), { now: NOW });
-  assert.deepEqual(messages(p, 'error'), [
-    'this capture needs 2 Jobs (one per node) but options.maxConcurrentJobs is 1; narrow the targets or raise the limit',
+  assert.deepEqual(messages(p, 'error'), []);
+  assert.equal(p.nodes.length, 2);
+});
+
+test('500 nodes are plannable; more than MAX_CAPTURE_NODES is an error', () => {
+  const many = (n: number): CapturePlan => {
+    const snap = snapshot();
+    const proto = snap.nodes.find((x) => x.metadata?.labels?.pool === 'blue') ?? snap.nodes[0];
+    assert.ok(proto);
+    snap.nodes = Array.from({ length: n }, (_, i) => ({
+      ...proto,
+      metadata: { ...proto.metadata, name: `hollow-${i}`, labels: { ...proto.metadata?.labels, pool: 'many' } },
+    }));
+    return planCapture(baseRequest({ targets: [{ kind: 'nodeSelector', labels: 'pool=many' }] }), snap, { now: NOW });
+  };
+  const ok = many(500);
+  assert.deepEqual(messages(ok, 'error'), []);
+  assert.equal(ok.nodes.length, 500);
+  assert.deepEqual(messages(many(MAX_CAPTURE_NODES + 1), 'error'), [
+    `this capture selects ${MAX_CAPTURE_NODES + 1} nodes; one capture runs at most ${MAX_CAPTURE_NODES} Jobs (one per node), narrow the targets (e.g. a node selector) or split the capture`,
   ]);
 });
 

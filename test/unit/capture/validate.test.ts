@@ -82,7 +82,7 @@ test('numeric options: messages name the field and the range', () => {
   assert.deepEqual(optionMessages({ snapLength: 0 }), []);
   assert.deepEqual(optionMessages({ snapLength: 64 }), []);
   assert.deepEqual(optionMessages({ maxConcurrentJobs: 101 }), [
-    'options.maxConcurrentJobs must be a whole number between 1 and 100 (got 101)',
+    'options.maxConcurrentJobs must be a whole number between 1 and 100 (got 101) — it is the number of Job create requests in flight at once while the capture starts, not a limit on nodes',
   ]);
 });
 
