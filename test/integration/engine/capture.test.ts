@@ -43,7 +43,9 @@ async function waitWorkersCapturing(engine: Engine, ns: string, pods: string[], 
     const dir = path.join(state, 'nodes', node, 'pods', uid, 'containers');
     for (;;) {
       const logs = existsSync(dir)
-        ? readdirSync(dir).map((c) => path.join(dir, c, '0.log')).filter((f) => existsSync(f))
+        ? readdirSync(dir)
+            .map((c) => path.join(dir, c, '0.log'))
+            .filter((f) => existsSync(f))
         : [];
       if (logs.some((f) => readFileSync(f, 'utf8').includes('capturing on'))) break;
       if (Date.now() > deadline) throw new Error(`timed out waiting for the worker in ${name} to capture`);
