@@ -149,39 +149,58 @@ async function main(): Promise<void> {
 
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'rcap-'));
   const baseName = captureBaseName(cfg.captureName, cfg.nodeName, cfg.timestamp);
-  const recorder = new Recorder(plan.interfaces, {
-    dir: workDir,
-    baseName,
-    section: {
-      comment: `Retina capture ${cfg.captureName} on node ${cfg.nodeName}${cfg.podName ? ` (pod ${cfg.podName})` : ''}, ${plan.mode} mode, started ${startedAt.toISOString()}`,
-      userAppl: USER_APPL,
-      os: `${os.type()} ${os.release()}`,
-      hardware: `${os.arch()}, ${os.cpus().length} CPU`,
-    },
-    snapLength: cfg.snapLength,
-    bufferBytes: cfg.bufferBytes,
-    ...(cfg.maxSizeBytes ? { maxSizeBytes: cfg.maxSizeBytes } : {}),
-    fileCount: cfg.fileCount,
-    open: (o) => LiveCapture.open(o),
-    onLimit: () => requestStop('maxSize'),
-    onError: (err, iface) => {
-      warnings.push(`capture on ${iface} failed: ${err.message}`);
-      requestStop('signal');
-    },
-    log,
-  });
-  try {
-    recorder.start();
-  } catch (e) {
-    await rm(workDir, { recursive: true, force: true });
-    if (e instanceof CaptureOpenError)
-      finish({
-        ...base,
-        exitCode: exitForOpenError(e),
-        reason: `${e.device}: ${e.libpcapMessage}`,
-        endedAt: new Date().toISOString(),
-      });
-    throw e;
+  // Node mode without named interfaces captures every up interface, including pods' veths: pods
+  // come and go on a node, so one of them can vanish between the listing and the open, or
+  // during the capture. Such an interface is dropped with a warning; a named one still fails.
+  const autoInterfaces = plan.mode === 'node' && !cfg.interfaces;
+  const newRecorder = (ifs: CapturePlan['interfaces']): Recorder =>
+    new Recorder(ifs, {
+      dir: workDir,
+      baseName,
+      section: {
+        comment: `Retina capture ${cfg.captureName} on node ${cfg.nodeName}${cfg.podName ? ` (pod ${cfg.podName})` : ''}, ${plan.mode} mode, started ${startedAt.toISOString()}`,
+        userAppl: USER_APPL,
+        os: `${os.type()} ${os.release()}`,
+        hardware: `${os.arch()}, ${os.cpus().length} CPU`,
+      },
+      snapLength: cfg.snapLength,
+      bufferBytes: cfg.bufferBytes,
+      ...(cfg.maxSizeBytes ? { maxSizeBytes: cfg.maxSizeBytes } : {}),
+      fileCount: cfg.fileCount,
+      open: (o) => LiveCapture.open(o),
+      onLimit: () => requestStop('maxSize'),
+      onError: (err, iface) => {
+        warnings.push(`capture on ${iface} failed: ${err.message}`);
+        if (autoInterfaces && ifs.length > 1) log(`${iface}: ${err.message}; capturing on the other interfaces`);
+        else requestStop('signal');
+      },
+      log,
+    });
+  let recorder = newRecorder(plan.interfaces);
+  for (;;) {
+    try {
+      recorder.start();
+      break;
+    } catch (e) {
+      const oe = e instanceof CaptureOpenError ? e : undefined;
+      const gone = oe?.kind === 'device' ? oe.device : undefined;
+      const rest = plan.interfaces.filter((i) => i.name !== gone);
+      if (autoInterfaces && gone && rest.length && rest.length < plan.interfaces.length) {
+        warnings.push(`${gone} vanished before the capture started (${oe?.libpcapMessage ?? ''}); not captured`);
+        plan = { ...plan, interfaces: rest };
+        recorder = newRecorder(rest);
+        continue;
+      }
+      await rm(workDir, { recursive: true, force: true });
+      if (e instanceof CaptureOpenError)
+        finish({
+          ...base,
+          exitCode: exitForOpenError(e),
+          reason: `${e.device}: ${e.libpcapMessage}`,
+          endedAt: new Date().toISOString(),
+        });
+      throw e;
+    }
   }
   const desc = plan.interfaces.map((i) => `${i.name}${i.filter ? ` [${i.filter}]` : ''}`).join(', ');
   log(
