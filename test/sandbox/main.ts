@@ -259,11 +259,14 @@ async function main(): Promise<void> {
   let az: ClusterAzurite | undefined;
   let cs: CodeServer | undefined;
   let stopping: Promise<void> | undefined;
+  let stoppingSince = 0;
   const teardown = (why: string): Promise<void> => {
     if (stopping) {
-      say('still stopping…');
+      // Ctrl-C reaches this process twice (the terminal's group signal and tsx's relay).
+      if (Date.now() - stoppingSince > 1000) say('still stopping…');
       return stopping;
     }
+    stoppingSince = Date.now();
     stopping = (async () => {
       say(`${why}: stopping`);
       const step = async (what: string, f: () => Promise<void>): Promise<void> => {
