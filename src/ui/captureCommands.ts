@@ -92,7 +92,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
             )
           )?.c;
     if (!ctx) return undefined;
-    const snap = await ui.service.cluster(ctx.name);
+    const snap = await ui.service.syncedCluster(ctx.name);
     const running = snap.pods.filter((p) => p.phase === 'Running' && !p.hostNetwork);
     const nss = [...new Set(running.map((p) => p.namespace))].sort();
     const ns = await vscode.window.showQuickPick(
@@ -165,7 +165,8 @@ export function registerCaptureCommands(ui: CaptureUi): void {
             events('progress', p as unknown as Record<string, unknown>);
             if (p.type === 'planned') progress.report({ message: `${p.nodes.length} nodes: ${p.nodes.join(', ')}` });
             if (p.type === 'node') progress.report({ message: `${p.node}: ${p.phase}` });
-            if (p.type === 'blocked') void vscode.window.showErrorMessage(`Retina Capture: ${p.message}`);
+            // 'blocked' (preflight) is not shown here: the start rejects with the same text, which
+            // the command registry shows once.
             if (p.type === 'planned' || p.type === 'node' || p.type === 'finished') live.apply(p);
           });
         } finally {

@@ -66,6 +66,25 @@ export class ClusterService implements vscode.Disposable {
     return (await this.open(context)).cluster.current();
   }
 
+  /** The snapshot once every informer listed (or failed, or `timeoutMs` passed): for pickers. */
+  async syncedCluster(context: string, timeoutMs = 20_000): Promise<ClusterSnapshot> {
+    const feeds = await this.open(context);
+    const now = feeds.cluster.current();
+    if (now.synced || now.error) return now;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(feeds.cluster.current());
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const unsubscribe = feeds.cluster.onChange(() => {
+        const s = feeds.cluster.current();
+        if (s.synced || s.error) done();
+      });
+    });
+  }
+
   async captures(context: string): Promise<CaptureInfo[]> {
     return (await this.open(context)).captures.current();
   }

@@ -41,13 +41,19 @@ async function startToStatus(s: Session): Promise<{ toStatus: number; toCapturin
     const t0 = Date.now();
     await runCommand(page, 'Retina: Start Capture…');
     const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor({ timeout: 10_000 });
-    await page.waitForTimeout(500);
+    await page.locator('.quick-input-widget input[placeholder="Namespace"]').waitFor({ timeout: 45_000 });
     await input.fill(ns);
-    await page.waitForTimeout(500);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: ns }).first().waitFor({ timeout: 15_000 });
     await page.keyboard.press('Enter');
-    await page.waitForTimeout(700);
-    await page.locator('.quick-input-widget .quick-input-check-all').click();
+    await page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: 'server' })
+      .first()
+      .waitFor({ timeout: 15_000 });
+    // Multi-select pick: a click on a row toggles its checkbox.
+    for (const name of ['server', 'client']) {
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().click();
+      await page.waitForTimeout(200);
+    }
     await page.keyboard.press('Enter');
     await page.waitForTimeout(500);
     for (const v of ['10s', 'tcp or udp']) {

@@ -6,7 +6,8 @@
 //    capture summary webview renders (screenshot test/e2e/artifacts/summary.png).
 // Output is the nodes' host path: blob through the cluster needs an Azurite the nodes reach.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
@@ -20,7 +21,7 @@ import {
 } from './harness/cluster.js';
 import { ensureSetup, ensureVsix, startSession, type Session } from './harness/codeServer.js';
 import { waitForAny } from './harness/events.js';
-import { runCommand } from './harness/workbench.js';
+import { openRetinaView, runCommand } from './harness/workbench.js';
 
 const kubeconfig = process.env.RETINA_TEST_KUBECONFIG;
 let s: Session | undefined;
@@ -32,8 +33,15 @@ before(async () => {
     kubeconfig,
     vsix: ensureVsix(),
     setup: ensureSetup(),
-    settings: { 'retinaCapture.wiresharkPath': '/nonexistent/wireshark' },
   });
+  // A ready workbench (and an activated extension) before the first palette command.
+  await openRetinaView(s.page);
+  // wiresharkPath is machine-scoped: code-server reads it from the Machine settings only.
+  mkdirSync(path.join(s.userDataDir, 'Machine'), { recursive: true });
+  writeFileSync(
+    path.join(s.userDataDir, 'Machine', 'settings.json'),
+    JSON.stringify({ 'retinaCapture.wiresharkPath': '/nonexistent/wireshark' }),
+  );
 });
 after(async () => {
   await s?.close();
@@ -52,8 +60,8 @@ async function waitForPods(kc: string, ns: string): Promise<void> {
 async function paletteToFilter(page: Page, ns: string, duration = '10s'): Promise<void> {
   await runCommand(page, 'Retina: Start Capture…');
   const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor({ timeout: 10_000 });
-  await page.waitForTimeout(500);
+  // The first command activates the extension and lists the cluster: wait for the namespace pick.
+  await page.locator('.quick-input-widget input[placeholder="Namespace"]').waitFor({ timeout: 45_000 });
   await input.fill(ns);
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: ns }).first().waitFor({ timeout: 15_000 });
   await page.keyboard.press('Enter');
@@ -61,7 +69,11 @@ async function paletteToFilter(page: Page, ns: string, duration = '10s'): Promis
     .locator('.quick-input-widget .monaco-list-row', { hasText: 'server' })
     .first()
     .waitFor({ timeout: 15_000 });
-  await page.locator('.quick-input-widget .quick-input-check-all').click();
+  // Multi-select pick: a click on a row toggles its checkbox.
+  for (const name of ['server', 'client']) {
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().click();
+    await page.waitForTimeout(200);
+  }
   await page.waitForTimeout(300);
   await page.keyboard.press('Enter');
   await page.waitForTimeout(500);
