@@ -9,6 +9,9 @@
 //   100-Job limit, Retina's --job-num-limit, is bypassed on purpose), bounded concurrency,
 //   API requests counted by the door. Goals: Jobs created ≤ 15 s, requests ≤ nodes + 20.
 // Nothing of it stays behind: each run deletes its capture; the namespace is deleted.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { V1Node } from '@kubernetes/client-node';
 import { Engine } from '../../src/engine.js';
 import { planCapture } from '../../src/capture/plan.js';
@@ -27,9 +30,13 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-async function overheadRun(ns: string, nodes: string[]): Promise<{ seconds: number; ok: boolean; requests: number }> {
+async function overheadRun(
+  ns: string,
+  nodes: string[],
+): Promise<{ seconds: number; toDoneSeconds: number; ok: boolean; requests: number; archives: number }> {
   const t0 = performance.now();
   const engine = await Engine.fromKubeconfig(testKubeconfigPath(), { workerImage: 'retina-capture-worker:bench' });
+  const to = mkdtempSync(path.join(os.tmpdir(), 'rc-bench-engine-'));
   try {
     const run = await engine.startCapture({
       namespace: ns,
@@ -38,11 +45,16 @@ async function overheadRun(ns: string, nodes: string[]): Promise<{ seconds: numb
       options: { durationSeconds: DURATION_S },
     });
     const summary = await run.done;
+    const toDoneSeconds = (performance.now() - t0) / 1000 - DURATION_S;
+    // The issue's figure runs to the last archive unpacked on disk: include the host-path download.
+    const got = summary.ok ? await engine.download(run.name, { to, namespace: ns }) : undefined;
     const seconds = (performance.now() - t0) / 1000 - DURATION_S;
+    const ok = summary.ok && !!got && got.failures.length === 0 && got.archives.length === nodes.length;
     await engine.deleteCapture(run.name, { namespace: ns });
-    return { seconds, ok: summary.ok, requests: engine.stats.total };
+    return { seconds, toDoneSeconds, ok, requests: engine.stats.total, archives: got?.archives.length ?? 0 };
   } finally {
     engine.dispose();
+    rmSync(to, { recursive: true, force: true });
   }
 }
 
@@ -89,11 +101,11 @@ async function main(): Promise<void> {
 
   const ns = await createTestNamespace('bench-engine');
   try {
-    const runs: { seconds: number; ok: boolean; requests: number }[] = [];
+    const runs: Awaited<ReturnType<typeof overheadRun>>[] = [];
     for (let i = 0; i < RUNS; i++) {
       const r = await overheadRun(ns, real);
       console.error(
-        `overhead run ${i + 1}: ${r.seconds.toFixed(2)} s (${r.ok ? 'ok' : 'some nodes failed'}, ${r.requests} requests)`,
+        `overhead run ${i + 1}: ${r.seconds.toFixed(2)} s to unpacked (${r.toDoneSeconds.toFixed(2)} s to done; ${r.ok ? 'ok' : 'some nodes failed'}, ${r.requests} requests)`,
       );
       runs.push(r);
     }
@@ -107,7 +119,7 @@ async function main(): Promise<void> {
       );
     const figures: Figure[] = [
       {
-        figure: `capture overhead beyond duration (${real.length} nodes, median of ${good.length} ok runs)`,
+        figure: `overhead beyond duration, start → last archive unpacked (${real.length} nodes, median of ${good.length})`,
         value: overhead === null ? null : Number(overhead.toFixed(2)),
         unit: 's',
         goal: '≤ 3',
@@ -139,6 +151,7 @@ async function main(): Promise<void> {
       'engine',
       {
         overhead_seconds: overhead,
+        overhead_to_done_seconds: good.length ? median(good.map((r) => r.toDoneSeconds)) : null,
         overhead_runs: runs,
         overhead_nodes: real.length,
         capture_duration_seconds: DURATION_S,
