@@ -50,6 +50,15 @@ module.exports = (env, argv) => [
       clean: false,
     },
     externals: { ...common(env, argv).externals, vscode: 'commonjs vscode' },
+    resolve: {
+      ...common(env, argv).resolve,
+      // The ESM build of @azure/storage-common calls createRequire(import.meta.url), which a
+      // CommonJS chunk cannot run ("Cannot use 'import.meta' outside a module"): use its CommonJS
+      // build (no import.meta).
+      alias: {
+        '@azure/storage-common$': path.resolve(__dirname, 'node_modules/@azure/storage-common/dist/commonjs/index.js'),
+      },
+    },
   },
   {
     ...common(env, argv),
