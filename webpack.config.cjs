@@ -47,7 +47,9 @@ module.exports = (env, argv) => [
       filename: '[name].cjs',
       chunkFilename: 'chunks/[name].cjs',
       library: { type: 'commonjs2' },
-      clean: false,
+      // Drop stale lazy chunks (they would be packed into the .vsix); the worker bundle, emitted
+      // by the other compiler into the same folder, is kept.
+      clean: { keep: /^worker\.cjs/ },
     },
     externals: { ...common(env, argv).externals, vscode: 'commonjs vscode' },
     resolve: {
