@@ -82,7 +82,8 @@ async function startToStatus(s: Session): Promise<{ toStatus: number; toCapturin
 async function main(): Promise<void> {
   const vsix = ensureVsix();
   const bundle = statSync(path.join(ROOT, 'dist/extension.cjs')).size;
-  const s = await startSession({ kubeconfig, vsix, setup: ensureSetup() });
+  const setup = ensureSetup();
+  const s = await startSession({ kubeconfig, vsix, setup });
   try {
     await openRetinaView(s.page);
     for (const n of realNodes(kubeconfig)) await revealNodeRow(s.page, n);
@@ -107,22 +108,27 @@ async function main(): Promise<void> {
         bundle_bytes: bundle,
         tree_first_render_ms: renderMs,
         tree_first_render_nodes: (shown.nodes as string[]).length,
-        tree_first_render_500_hollow_ms: null,
-        tree_first_render_500_hollow_note:
-          'not measured: hollow nodes are fixed at cluster:up of the shared cluster; adding 500 under running tests is not cheap',
+        // Scale mode: run against `npm run cluster:up -- --hollow 500` and the same figure covers it.
+        tree_first_render_500_hollow_ms: (shown.nodes as string[]).length >= 500 ? renderMs : null,
         exthost_rss_bytes: rss1 ?? null,
         exthost_rss_growth_bytes: growth,
         start_to_status_ms: toStatus,
         start_to_capturing_ms: toCapturing,
         vsix_bytes: statSync(vsix).size,
         code_server: JSON.parse(
-          readFileSync(path.join(ROOT, '.cache/e2e/code-server/node_modules/code-server/package.json'), 'utf8'),
+          readFileSync(path.join(path.dirname(setup.codeServerEntry), '../../package.json'), 'utf8'),
         ).version,
       },
       [
         { figure: 'activation', value: activationMs, unit: 'ms', goal: '≤ 20', ok: activationMs <= 20 },
         { figure: 'main bundle', value: bundle, unit: 'bytes', goal: '≤ 1.5 MiB', ok: bundle <= 1.5 * 1024 * 1024 },
-        { figure: 'activation → nodes shown', value: renderMs, unit: 'ms' },
+        {
+          figure: `activation → nodes shown (${(shown.nodes as string[]).length} nodes)`,
+          value: renderMs,
+          unit: 'ms',
+          goal: (shown.nodes as string[]).length >= 500 ? '≤ 1000' : undefined,
+          ok: (shown.nodes as string[]).length >= 500 ? renderMs <= 1000 : undefined,
+        },
         { figure: 'exthost RSS growth, 20 refreshes', value: growth, unit: 'bytes' },
         { figure: 'start → status bar', value: toStatus, unit: 'ms' },
         { figure: 'start → status bar "capturing"', value: toCapturing, unit: 'ms' },
