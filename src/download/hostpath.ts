@@ -99,6 +99,7 @@ export interface HostPathDownloadOptions {
   /** Helper pod lifetime cap: `sleep <n>` (default 900 s; the pod is deleted when done anyway). */
   sleepSeconds?: number;
   podReadyTimeoutMs?: number;
+  /** Nodes fetched at once (default 4): pod start and `cat` of one node overlap another's unpack. */
   concurrency?: number;
   limits?: Partial<UnpackLimits>;
   signal?: AbortSignal;
@@ -234,11 +235,19 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
     }
   };
 
+  // Helper pods are deleted as soon as their `cat` ends, in the background (the delete call
+  // overlaps the unpack); every delete is awaited before this function returns or throws.
+  const deletions: Promise<void>[] = [];
+  const release = (name: string): void => {
+    deletions.push(door.deletePod(namespace, name).catch(() => undefined));
+  };
+
   const one = async (plan: NodePlan): Promise<void> => {
     let podName: string | undefined;
     let bytes = 0;
     let part: string | undefined;
     try {
+      signal?.throwIfAborted();
       emit({ node: plan.node, phase: 'helper-pod', bytes: 0 });
       podName = await door.createPod(
         namespace,
@@ -301,8 +310,8 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
       const archivePath = path.join(downloads, file);
       await rename(part, archivePath);
       part = archivePath;
-      // The helper pod is not needed for unpacking: free the node first.
-      await door.deletePod(namespace, podName).catch(() => undefined);
+      // The helper pod is not needed for unpacking: free the node while we unpack.
+      release(podName);
       podName = undefined;
       emit({ node: plan.node, file, phase: 'unpack', bytes });
       const unpacked = await unpackArchive(archivePath, opts.targetParent, opts.limits ?? {}, signal, {
@@ -318,25 +327,28 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
       failures.push({ node: plan.node, error: message });
       emit({ node: plan.node, phase: 'failed', bytes, message });
     } finally {
-      if (podName) await door.deletePod(namespace, podName).catch(() => undefined);
+      if (podName) release(podName);
       if (part) await rm(part, { force: true });
     }
   };
 
   const list = [...plans.values()].sort((a, b) => (a.node < b.node ? -1 : 1));
   let next = 0;
-  const limit = Math.max(1, Math.min(opts.concurrency ?? 2, list.length));
+  const limit = Math.max(1, Math.min(opts.concurrency ?? 4, list.length));
   try {
-    await Promise.all(
+    // Every worker ends (and registers its pod's delete) before cleanup, also on cancel.
+    const settled = await Promise.allSettled(
       Array.from({ length: limit }, async () => {
         while (next < list.length) await one(list[next++]!);
       }),
     );
+    const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
   } catch (err) {
     await Promise.all(archives.map((a) => rm(a.unpacked.dir, { recursive: true, force: true })));
     throw err;
   } finally {
-    await rm(downloads, { recursive: true, force: true });
+    await Promise.all([rm(downloads, { recursive: true, force: true }), Promise.all(deletions)]);
   }
   archives.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   return { archives, failures };

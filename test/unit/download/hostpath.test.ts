@@ -33,7 +33,7 @@ class FakeDoor implements HelperPodDoor {
     this.created.push(pod);
     return `helper-${this.created.length}`;
   }
-  async waitPodRunning(): Promise<void> {}
+  async waitPodRunning(_ns: string, _name: string, _timeoutMs: number, _signal?: AbortSignal): Promise<void> {}
   async execStream(
     _ns: string,
     _pod: string,
@@ -184,4 +184,76 @@ test('no pods and no nodes: a message that says what to give', async () => {
     downloadCaptureFromHostPath({ door, namespace: 'ns', capture: 'cap', targetParent: path.join(work, 'e') }),
     /no pods of capture cap in namespace ns; if its Jobs were cleaned up, give the nodes and the host path/,
   );
+});
+
+test('helper pods: deleted in the background while unpacking, every delete awaited before returning; nodes in parallel', async () => {
+  const nodes = ['n1', 'n2', 'n3'];
+  const files: Record<string, Buffer> = {};
+  for (const n of nodes)
+    files[`/host/x/cap-${n}-${TS}.tar.gz`] = captureArchive('cap', n, { [`cap-${n}-x.pcapng`]: Buffer.from(n) });
+  class SlowDelete extends FakeDoor {
+    pendingDeletes = 0;
+    running = 0;
+    maxRunning = 0;
+    override async waitPodRunning(): Promise<void> {
+      this.maxRunning = Math.max(this.maxRunning, ++this.running);
+      await new Promise((r) => setTimeout(r, 20));
+      this.running--;
+    }
+    override async deletePod(ns: string, name: string): Promise<void> {
+      this.pendingDeletes++;
+      await new Promise((r) => setTimeout(r, 150));
+      await super.deletePod(ns, name);
+      this.pendingDeletes--;
+    }
+  }
+  const door = new SlowDelete(
+    nodes.map((n) => pod(n, { 'retina-capture-filename': `cap-${n}-${TS}`, 'retina-capture-hostpath': '/x' })),
+    files,
+  );
+  let unpackWhileDeleting = false;
+  const res = await downloadCaptureFromHostPath({
+    door,
+    namespace: 'ns',
+    capture: 'cap',
+    targetParent: path.join(work, 'bg'),
+    onProgress: (p) => {
+      if (p.phase === 'unpack' && door.pendingDeletes > 0) unpackWhileDeleting = true;
+    },
+  });
+  assert.deepEqual(res.failures, []);
+  assert.equal(res.archives.length, 3);
+  assert.ok(unpackWhileDeleting, 'unpack does not wait for the helper pod delete');
+  assert.equal(door.pendingDeletes, 0, 'every delete finished before the download returned');
+  assert.deepEqual(door.deleted.sort(), ['helper-1', 'helper-2', 'helper-3']);
+  assert.equal(door.maxRunning, 3, 'all three nodes fetched at once by default');
+});
+
+test('cancel during the fetch: every helper pod is deleted (and awaited) before the download rejects', async () => {
+  const ctrl = new AbortController();
+  class Hang extends FakeDoor {
+    override async waitPodRunning(_ns: string, _n: string, _t: number, signal?: AbortSignal): Promise<void> {
+      if (this.created.length === 2) setTimeout(() => ctrl.abort(new Error('user cancelled')), 10);
+      await new Promise((_r, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error)));
+    }
+    override async deletePod(ns: string, name: string): Promise<void> {
+      await new Promise((r) => setTimeout(r, 100));
+      await super.deletePod(ns, name);
+    }
+  }
+  const door = new Hang(
+    ['n1', 'n2'].map((n) => pod(n, { 'retina-capture-filename': `cap-${n}-${TS}`, 'retina-capture-hostpath': '/x' })),
+    {},
+  );
+  await assert.rejects(
+    downloadCaptureFromHostPath({
+      door,
+      namespace: 'ns',
+      capture: 'cap',
+      targetParent: path.join(work, 'cancel'),
+      signal: ctrl.signal,
+    }),
+    /user cancelled/,
+  );
+  assert.deepEqual(door.deleted.sort(), ['helper-1', 'helper-2']);
 });
