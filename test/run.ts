@@ -6,7 +6,7 @@
 //   npm test -- unit         one suite (unit | integration | e2e)
 //   npm test -- path.test.ts specific files (cluster started if they are not unit tests)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -73,8 +73,16 @@ async function main(): Promise<number> {
   // blob output); test processes and the code-server they start trust it from their start.
   const kubeconfig = process.env.RETINA_TEST_KUBECONFIG;
   const clusterCa = kubeconfig ? path.join(path.dirname(kubeconfig), 'pki', 'ca.crt') : undefined;
-  if (clusterCa && existsSync(clusterCa) && !process.env.NODE_EXTRA_CA_CERTS)
-    process.env.NODE_EXTRA_CA_CERTS = clusterCa;
+  if (clusterCa && existsSync(clusterCa)) {
+    // NODE_EXTRA_CA_CERTS takes one file, and machines often set it already (a system bundle):
+    // trust both by writing them into one bundle next to the cluster CA.
+    const given = process.env.NODE_EXTRA_CA_CERTS;
+    if (given && path.resolve(given) !== clusterCa && existsSync(given)) {
+      const bundle = path.join(path.dirname(clusterCa), 'node-extra-ca-bundle.crt');
+      writeFileSync(bundle, `${readFileSync(given, 'utf8').trimEnd()}\n${readFileSync(clusterCa, 'utf8')}`);
+      process.env.NODE_EXTRA_CA_CERTS = bundle;
+    } else process.env.NODE_EXTRA_CA_CERTS = clusterCa;
+  }
   try {
     // One at a time: tests share one small cluster and two cores; parallel runs make timing flaky.
     failed += await runNodeTests(clusterFiles, 1);
