@@ -9,11 +9,13 @@ import { CMD, SETTINGS, VIEW } from '../views/ids.js';
 import type { CaptureInfo } from '../views/ports.js';
 import { podsToSelection, selectionToTargets, type Selection } from '../views/targets.js';
 import { uploadSasUrl } from '../views/blobPlan.js';
+import { isKubeExplorerArg } from '../views/kubeExplorer.js';
 import { requireBlobCredentials } from './blobSecrets.js';
 import { unavailableEngine, type CaptureEngine, type UiProgress } from './captureEngine.js';
 import type { CaptureTree } from './captureTree.js';
 import type { ClusterService } from './clusterService.js';
 import type { ClusterTree } from './clusterTree.js';
+import { kubeExplorerTargets } from './kubeExplorer.js';
 import { linkToken, UserError, type CommandRegistry } from './commands.js';
 import type { Log } from './log.js';
 import { buildRequest, runStartFlow, settingsDefaults, type LastChoices } from './startFlow.js';
@@ -120,12 +122,18 @@ export function registerCaptureCommands(ui: CaptureUi): void {
   }
 
   async function start(quick: boolean, signal: AbortSignal, clicked: unknown, all: unknown): Promise<void> {
-    const rows = (Array.isArray(all) ? all : undefined) as ClusterElement[] | undefined;
-    const fallback = clicked ?? ui.clusters.view.selection[0];
-    let sel = selectionToTargets(
-      fallback as ClusterElement | undefined,
-      rows ?? (clicked ? undefined : ui.clusters.view.selection),
-    );
+    let sel: Selection;
+    if (isKubeExplorerArg(clicked)) {
+      // A node or pod row of the Kubernetes extension's Cluster Explorer (optional integration).
+      sel = await kubeExplorerTargets(clicked, all, ui.service, log);
+    } else {
+      const rows = (Array.isArray(all) ? all : undefined) as ClusterElement[] | undefined;
+      const fallback = clicked ?? ui.clusters.view.selection[0];
+      sel = selectionToTargets(
+        fallback as ClusterElement | undefined,
+        rows ?? (clicked ? undefined : ui.clusters.view.selection),
+      );
+    }
     // From the command palette with nothing selected: pick context, namespace and pods.
     if (!clicked && (!sel.context || sel.targets.length === 0)) sel = (await pickPods()) ?? sel;
     if (!sel.context || sel.targets.length === 0) {
