@@ -3,7 +3,7 @@
 // two traffic pods with output "Blob storage": the workers upload with a create+write SAS, the
 // extension downloads with its own read+list SAS; the key never enters the cluster.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import https from 'node:https';
@@ -26,6 +26,7 @@ before(async () => {
   // code-server = whatever this machine already names there + the cluster CA, in one bundle.
   const bundle = path.join(ROOT, '.cache/e2e/ca-bundle-ui-blob.pem');
   const prior = process.env.NODE_EXTRA_CA_CERTS;
+  mkdirSync(path.dirname(bundle), { recursive: true }); // a fresh clone has no .cache yet
   writeFileSync(
     bundle,
     (prior && existsSync(prior) ? readFileSync(prior, 'utf8') + '\n' : '') +
