@@ -19,7 +19,10 @@ function envInt(name: string, dflt: number): number {
 
 /** Machine-wide cache of built tools, outside any clone (`RETINA_TOOLS_CACHE` overrides). */
 export function toolsCache(): string {
-  return process.env.RETINA_TOOLS_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'retina-capture');
+  return (
+    process.env.RETINA_TOOLS_CACHE ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'retina-capture')
+  );
 }
 
 export interface Paths {
