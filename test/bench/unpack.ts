@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { writeResult } from './lib/report.js';
+import { startAzurite } from '../support/azurite.js';
 
 const self = fileURLToPath(import.meta.url);
 const MiB = 1024 * 1024;
@@ -57,56 +58,18 @@ async function blobChild(sasUrl: string, target: string): Promise<void> {
   );
 }
 
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
 /** Uploads the archive to a fresh in-memory Azurite and returns an rl SAS + a stop function. */
 async function azuriteWith(archive: string): Promise<{ sas: string; stop: () => void }> {
   const sb = await import('@azure/storage-blob');
-  const port = await freePort();
-  const root = path.resolve(path.dirname(self), '../..');
-  const proc = spawn(
-    path.join(root, 'node_modules/.bin/azurite-blob'),
-    [
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      String(port),
-      '--inMemoryPersistence',
-      '--skipApiVersionCheck',
-      '--loose',
-      '--disableTelemetry',
-      '--silent',
-    ],
-    { stdio: 'ignore' },
-  );
-  const stop = (): void => {
-    if (proc.pid) process.kill(proc.pid, 'SIGTERM');
-  };
+  const az = await startAzurite();
+  const port = az.port;
+  const stop = (): void => void az.stop();
   try {
     const cred = new sb.StorageSharedKeyCredential(
       'devstoreaccount1',
       'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
     );
-    const service = new sb.BlobServiceClient(`http://127.0.0.1:${port}/devstoreaccount1`, cred);
-    for (let i = 0; ; i++) {
-      try {
-        await service.getProperties();
-        break;
-      } catch (e) {
-        if (i > 100) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const service = new sb.BlobServiceClient(az.endpoint, cred);
     const container = service.getContainerClient('bench');
     await container.create();
     await container

@@ -2,13 +2,12 @@
 // download with a read+list SAS, unpack, merge and read the result with tshark.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   BlobServiceClient,
   ContainerSASPermissions,
@@ -20,30 +19,19 @@ import { downloadCaptureFromBlob, type BlobDownloadProgress } from '../../../src
 import { mergeInputsFrom } from '../../../src/download/inputs.js';
 import { mergeCaptures } from '../../../src/pcap/merge.js';
 import { captureArchive } from '../../unit/download/corpus/build.js';
+import { startAzurite, type Azurite } from '../../support/azurite.js';
 import { classicPcap, node1Pcapng, node2PcapngBE } from '../../unit/pcap/fixtures.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ACCOUNT = 'devstoreaccount1';
 const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const CAPTURE = 'cap-blob';
 const TS = '20260101000000UTC';
 
-let azurite: ChildProcess | undefined;
+let azurite: Azurite | undefined;
 let port = 0;
 let container: ContainerClient;
 const cred = new StorageSharedKeyCredential(ACCOUNT, KEY);
 const work = mkdtempSync(path.join(os.tmpdir(), 'blob-dl-'));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
 
 function sas(permissions: string, base = `http://127.0.0.1:${port}`, key = cred): string {
   const q = generateBlobSASQueryParameters(
@@ -59,33 +47,9 @@ function sas(permissions: string, base = `http://127.0.0.1:${port}`, key = cred)
 }
 
 before(async () => {
-  port = await freePort();
-  const bin = path.join(root, 'node_modules/.bin/azurite-blob');
-  azurite = spawn(
-    bin,
-    [
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      String(port),
-      '--inMemoryPersistence',
-      '--skipApiVersionCheck',
-      '--loose',
-      '--disableTelemetry',
-      '--silent',
-    ],
-    { stdio: 'ignore' },
-  );
-  const service = new BlobServiceClient(`http://127.0.0.1:${port}/${ACCOUNT}`, cred);
-  for (let i = 0; ; i++) {
-    try {
-      await service.getProperties();
-      break;
-    } catch (e) {
-      if (i > 100) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  azurite = await startAzurite();
+  port = azurite.port;
+  const service = new BlobServiceClient(azurite.endpoint, cred);
   container = service.getContainerClient('captures');
   await container.create();
   const archives = {
@@ -110,8 +74,8 @@ before(async () => {
   await container.getBlockBlobClient(`${CAPTURE}-notes.txt`).uploadData(Buffer.from('x'));
 });
 
-after(() => {
-  if (azurite?.pid) process.kill(azurite.pid, 'SIGTERM');
+after(async () => {
+  await azurite?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
