@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { configForContext, listContexts } from '../../../src/kube/config.js';
@@ -45,8 +45,9 @@ contexts:
   context: { cluster: c2, user: u2 }
 `;
 
-test('several KUBECONFIG files merge kubectl-style: first definition and first current-context win', async () => {
+test('several KUBECONFIG files merge kubectl-style: first definition and first current-context win', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kc-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const files = [file(dir, 'a.yaml', A), file(dir, 'b.yaml', B)];
   const ctxs = await listContexts({ files });
   assert.deepEqual(
@@ -75,8 +76,9 @@ test('several KUBECONFIG files merge kubectl-style: first definition and first c
   assert.equal(kca.getCurrentCluster()?.caFile, path.join(dir, 'ca.crt'));
 });
 
-test('unknown context and missing files give clear errors', async () => {
+test('unknown context and missing files give clear errors', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kc-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const files = [file(dir, 'a.yaml', A)];
   await assert.rejects(
     configForContext({ files }, 'nope'),
