@@ -12,26 +12,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { V1Job } from '@kubernetes/client-node';
 import type { DownloadSummary, Engine } from '../../../src/engine.js';
 import { mergeInputsFrom } from '../../../src/download/inputs.js';
 import { mergeCaptures } from '../../../src/pcap/merge.js';
 import { createDownloadSas, createUploadSas } from '../../../src/storage/sas.js';
 import { createTestNamespace, deleteTestNamespace, readCluster } from '../../cluster/cluster.js';
 import { clusterCaCert, startClusterAzurite, type ClusterAzurite } from '../../support/clusterBlob.js';
-import { adminEngine, waitInformer, within } from './helpers.js';
-
-function trafficPod(name: string, node: string, args: string[]): V1Pod {
-  return {
-    metadata: { name, labels: { app: name } },
-    spec: {
-      nodeName: node,
-      restartPolicy: 'Never',
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'main', image: 'retina-capture-traffic', args }],
-    },
-  };
-}
+import { adminEngine, startTrafficPair, within } from './helpers.js';
 
 /** Does the running cluster's image map already give the worker the cluster CA? */
 function imageMapTrustsCa(imageMap: string): boolean {
@@ -90,49 +78,7 @@ describe('blob output through the test cluster (HTTPS Azurite on 198.18.0.1)', (
     az = await startClusterAzurite(cluster);
     engine = await adminEngine();
     ns = await createTestNamespace('eng-blob');
-    await engine.door.create(
-      'pods',
-      ns,
-      trafficPod('server', 'rc-node-1', ['server', '--http-port', '8080', '--udp-port', '9000']),
-    );
-    const pods = engine.door.informer('pods');
-    const server = await waitInformer(
-      pods,
-      'server running',
-      (p) =>
-        p.metadata?.namespace === ns &&
-        p.metadata?.name === 'server' &&
-        p.status?.phase === 'Running' &&
-        !!p.status.podIP,
-      60_000,
-    );
-    serverIP = server.status?.podIP as string;
-    await engine.door.create(
-      'pods',
-      ns,
-      trafficPod('client', 'rc-node-2', [
-        'client',
-        '--target',
-        serverIP,
-        '--http-port',
-        '8080',
-        '--udp-port',
-        '9000',
-        '--rate',
-        '20',
-      ]),
-    );
-    const client = await waitInformer(
-      pods,
-      'client running',
-      (p) =>
-        p.metadata?.namespace === ns &&
-        p.metadata?.name === 'client' &&
-        p.status?.phase === 'Running' &&
-        !!p.status.podIP,
-      60_000,
-    );
-    clientIP = client.status?.podIP as string;
+    ({ serverIP, clientIP } = await startTrafficPair(engine, ns, 'rc-node-1', 'rc-node-2'));
   });
 
   after(async () => {

@@ -5,23 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
 import type { Engine } from '../../../src/engine.js';
 import type { CaptureEvent } from '../../../src/session/index.js';
 import { createTestNamespace, deleteTestNamespace, readCluster } from '../../cluster/cluster.js';
-import { adminEngine, waitEvent, waitInformer, within } from './helpers.js';
-
-function trafficPod(name: string, node: string, args: string[]): V1Pod {
-  return {
-    metadata: { name, labels: { app: name } },
-    spec: {
-      nodeName: node,
-      restartPolicy: 'Never',
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'main', image: 'retina-capture-traffic', args }],
-    },
-  };
-}
+import { adminEngine, startTrafficPair, waitEvent, within } from './helpers.js';
 
 /**
  * Waits until the worker in each of `pods` logged "capturing on" (read from the node agent's
@@ -60,43 +47,7 @@ describe('capture sessions', () => {
   before(async () => {
     engine = await adminEngine();
     ns = await createTestNamespace('eng-cap');
-    await engine.door.create(
-      'pods',
-      ns,
-      trafficPod('server', 'rc-node-1', ['server', '--http-port', '8080', '--udp-port', '9000']),
-    );
-    const pods = engine.door.informer('pods');
-    const server = await waitInformer(
-      pods,
-      'server running',
-      (p) =>
-        p.metadata?.namespace === ns &&
-        p.metadata?.name === 'server' &&
-        p.status?.phase === 'Running' &&
-        !!p.status.podIP,
-      60_000,
-    );
-    await engine.door.create(
-      'pods',
-      ns,
-      trafficPod('client', 'rc-node-2', [
-        'client',
-        '--target',
-        server.status?.podIP as string,
-        '--http-port',
-        '8080',
-        '--udp-port',
-        '9000',
-        '--rate',
-        '20',
-      ]),
-    );
-    await waitInformer(
-      pods,
-      'client running',
-      (p) => p.metadata?.namespace === ns && p.metadata?.name === 'client' && p.status?.phase === 'Running',
-      60_000,
-    );
+    await startTrafficPair(engine, ns, 'rc-node-1', 'rc-node-2');
   });
   after(async () => {
     engine?.dispose();

@@ -1,5 +1,6 @@
 // Helpers of the engine integration tests: waits driven by watch events (no sleeps, no polling)
 // with a deadline, and engines on the test cluster's kubeconfigs.
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Informer, KubeObject } from '../../../src/kube/index.js';
 import { Engine } from '../../../src/engine.js';
 import type { CaptureEvent } from '../../../src/session/index.js';
@@ -92,4 +93,50 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
   } finally {
     clearTimeout(timer);
   }
+}
+
+function trafficPod(name: string, node: string, args: string[]): V1Pod {
+  return {
+    metadata: { name, labels: { app: name } },
+    spec: {
+      nodeName: node,
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'main', image: 'retina-capture-traffic', args }],
+    },
+  };
+}
+
+/** Waits for a pod of `ns` to run with an IP, from the engine's pod watch. */
+async function runningPod(engine: Engine, ns: string, name: string): Promise<string> {
+  const pod = await waitInformer(
+    engine.door.informer('pods'),
+    `${name} running`,
+    (p) =>
+      p.metadata?.namespace === ns && p.metadata?.name === name && p.status?.phase === 'Running' && !!p.status.podIP,
+    60_000,
+  );
+  return pod.status?.podIP as string;
+}
+
+/**
+ * Starts the traffic image's server on `serverNode` and, once it has an IP, a client on
+ * `clientNode` sending HTTP (8080) and UDP (9000) to it; resolves with both pod IPs.
+ */
+export async function startTrafficPair(
+  engine: Engine,
+  ns: string,
+  serverNode: string,
+  clientNode: string,
+): Promise<{ serverIP: string; clientIP: string }> {
+  await engine.door.create(
+    'pods',
+    ns,
+    trafficPod('server', serverNode, ['server', '--http-port', '8080', '--udp-port', '9000']),
+  );
+  const serverIP = await runningPod(engine, ns, 'server');
+  const clientArgs = ['client', '--target', serverIP, '--http-port', '8080', '--udp-port', '9000', '--rate', '20'];
+  await engine.door.create('pods', ns, trafficPod('client', clientNode, clientArgs));
+  const clientIP = await runningPod(engine, ns, 'client');
+  return { serverIP, clientIP };
 }
