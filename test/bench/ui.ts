@@ -12,7 +12,7 @@ import { writeResult } from './lib/report.js';
 import { createNamespace, deleteNamespace, realNodes, startTraffic } from '../e2e/harness/cluster.js';
 import { ensureSetup, ensureVsix, ROOT, startSession, type Session } from '../e2e/harness/codeServer.js';
 import { waitForAny } from '../e2e/harness/events.js';
-import { openRetinaView, revealNodeRow, runCommand } from '../e2e/harness/workbench.js';
+import { openRetinaView, paletteToFilter, revealNodeRow, runCommand } from '../e2e/harness/workbench.js';
 
 const kubeconfig = process.env.RETINA_TEST_KUBECONFIG ?? path.join(ROOT, '.cache/cluster/state/admin.kubeconfig');
 
@@ -39,29 +39,12 @@ async function startToStatus(s: Session): Promise<{ toStatus: number; toCapturin
     await s.page.waitForTimeout(1500);
     const { page } = s;
     const t0 = Date.now();
-    await runCommand(page, 'Retina: Start Capture…');
     const input = page.locator('.quick-input-widget input.input');
-    await page.locator('.quick-input-widget input[placeholder="Namespace"]').waitFor({ timeout: 45_000 });
-    await input.fill(ns);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: ns }).first().waitFor({ timeout: 15_000 });
-    await page.keyboard.press('Enter');
-    await page
-      .locator('.quick-input-widget .monaco-list-row', { hasText: 'server' })
-      .first()
-      .waitFor({ timeout: 15_000 });
-    // Multi-select pick: a click on a row toggles its checkbox.
-    for (const name of ['server', 'client']) {
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().click();
-      await page.waitForTimeout(200);
-    }
+    await paletteToFilter(page, ns);
+    await input.fill('tcp or udp');
+    await page.waitForTimeout(300);
     await page.keyboard.press('Enter');
     await page.waitForTimeout(500);
-    for (const v of ['10s', 'tcp or udp']) {
-      await input.fill(v);
-      await page.waitForTimeout(300);
-      await page.keyboard.press('Enter');
-      await page.waitForTimeout(400);
-    }
     await page.keyboard.press('Enter'); // host path
     await page.waitForTimeout(400);
     await page.keyboard.press('Enter'); // start now

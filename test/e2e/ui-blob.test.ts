@@ -11,7 +11,7 @@ import { startClusterAzurite, type ClusterAzurite } from '../support/clusterBlob
 import { createNamespace, deleteNamespace, kubectl, realNodes, startTraffic, tsharkCount } from './harness/cluster.js';
 import { ensureSetup, ensureVsix, ROOT, startSession, type Session } from './harness/codeServer.js';
 import { waitForAny } from './harness/events.js';
-import { openRetinaView, runCommand } from './harness/workbench.js';
+import { openRetinaView, paletteToFilter, runCommand } from './harness/workbench.js';
 
 const kubeconfig = process.env.RETINA_TEST_KUBECONFIG;
 let s: Session | undefined;
@@ -84,26 +84,10 @@ test(
       .waitFor({ timeout: 15_000 });
 
     const t0 = Date.now();
-    await runCommand(page, 'Retina: Start Capture…');
-    await page.locator('.quick-input-widget input[placeholder="Namespace"]').waitFor({ timeout: 45_000 });
-    await input.fill(ns);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: ns }).first().waitFor({ timeout: 15_000 });
+    await paletteToFilter(page, ns);
+    await input.fill('tcp port 8080 or udp port 9000');
+    await page.waitForTimeout(300);
     await page.keyboard.press('Enter');
-    await page
-      .locator('.quick-input-widget .monaco-list-row', { hasText: 'server' })
-      .first()
-      .waitFor({ timeout: 15_000 });
-    for (const name of ['server', 'client']) {
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().click();
-      await page.waitForTimeout(200);
-    }
-    await page.keyboard.press('Enter');
-    for (const v of ['10s', 'tcp port 8080 or udp port 9000']) {
-      await page.waitForTimeout(400);
-      await input.fill(v);
-      await page.waitForTimeout(300);
-      await page.keyboard.press('Enter');
-    }
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Blob storage' }).first().waitFor();
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Blob storage' }).first().click();
     await page.waitForTimeout(400);

@@ -21,7 +21,7 @@ import {
 } from './harness/cluster.js';
 import { ensureSetup, ensureVsix, startSession, type Session } from './harness/codeServer.js';
 import { waitForAny } from './harness/events.js';
-import { openRetinaView, runCommand } from './harness/workbench.js';
+import { openRetinaView, paletteToFilter, runCommand } from './harness/workbench.js';
 
 const kubeconfig = process.env.RETINA_TEST_KUBECONFIG;
 let s: Session | undefined;
@@ -54,32 +54,6 @@ async function waitForPods(kc: string, ns: string): Promise<void> {
   // The tree's informers must have seen the pods before the palette lists them.
   await s!.page.waitForTimeout(1500);
   assert.ok(kubectl(kc, ['get', 'pods', '-n', ns, '-o', 'name']).trim());
-}
-
-/** Palette → Start Capture… → namespace → all pods → duration. Leaves the filter box open. */
-async function paletteToFilter(page: Page, ns: string, duration = '10s'): Promise<void> {
-  await runCommand(page, 'Retina: Start Capture…');
-  const input = page.locator('.quick-input-widget input.input');
-  // The first command activates the extension and lists the cluster: wait for the namespace pick.
-  await page.locator('.quick-input-widget input[placeholder="Namespace"]').waitFor({ timeout: 45_000 });
-  await input.fill(ns);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: ns }).first().waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
-  await page
-    .locator('.quick-input-widget .monaco-list-row', { hasText: 'server' })
-    .first()
-    .waitFor({ timeout: 15_000 });
-  // Multi-select pick: a click on a row toggles its checkbox.
-  for (const name of ['server', 'client']) {
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().click();
-    await page.waitForTimeout(200);
-  }
-  await page.waitForTimeout(300);
-  await page.keyboard.press('Enter');
-  await page.waitForTimeout(500);
-  await input.fill(duration);
-  await page.keyboard.press('Enter');
-  await page.waitForTimeout(500);
 }
 
 async function finishFlow(page: Page, filter: string): Promise<void> {

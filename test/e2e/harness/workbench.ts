@@ -55,3 +55,29 @@ export async function revealNodeRow(page: Page, name: string, timeoutMs = 60_000
   await row.waitFor({ timeout: 1000 });
   return row;
 }
+
+/** Palette → Start Capture… → namespace → all pods → duration. Leaves the filter box open. */
+export async function paletteToFilter(page: Page, ns: string, duration = '10s'): Promise<void> {
+  await runCommand(page, 'Retina: Start Capture…');
+  const input = page.locator('.quick-input-widget input.input');
+  // The first command activates the extension and lists the cluster: wait for the namespace pick.
+  await page.locator('.quick-input-widget input[placeholder="Namespace"]').waitFor({ timeout: 45_000 });
+  await input.fill(ns);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: ns }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await page
+    .locator('.quick-input-widget .monaco-list-row', { hasText: 'server' })
+    .first()
+    .waitFor({ timeout: 15_000 });
+  // Multi-select pick: a click on a row toggles its checkbox.
+  for (const name of ['server', 'client']) {
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().click();
+    await page.waitForTimeout(200);
+  }
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(500);
+  await input.fill(duration);
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(500);
+}
