@@ -49,7 +49,11 @@ export class Informer<T extends KubeObject> {
   private readonly syncListeners = new Set<() => void>();
   private readonly abort = new AbortController();
   private watchAbort?: AbortController;
+  /** Aborted by restartWatch()/forceRelist() to cut a pending reconnect backoff short. */
+  private wakeAbort = new AbortController();
   private resourceVersion?: string;
+  /** Bumped by forceRelist(): a list that started before it must not count as the re-list. */
+  private relistGeneration = 0;
   private started = false;
   private hasSynced = false;
   private resolveSynced!: () => void;
@@ -108,13 +112,21 @@ export class Informer<T extends KubeObject> {
 
   /** Drops the current watch connection (tests: "survives a watch restart"). */
   restartWatch(): void {
-    this.watchAbort?.abort();
+    this.wake();
   }
 
   /** Forgets the resourceVersion so the next watch starts with a list (as after 410). */
   forceRelist(): void {
+    this.relistGeneration++;
     this.resourceVersion = undefined;
+    this.wake();
+  }
+
+  /** Ends the current watch and any reconnect backoff, so the loop acts at once. */
+  private wake(): void {
     this.watchAbort?.abort();
+    this.wakeAbort.abort();
+    this.wakeAbort = new AbortController();
   }
 
   dispose(): void {
@@ -154,6 +166,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private async relist(): Promise<void> {
+    const generation = this.relistGeneration;
     const path = resourcePath(this.kind, this.opts.namespace);
     const items: T[] = [];
     let cont: string | undefined;
@@ -178,7 +191,8 @@ export class Informer<T extends KubeObject> {
       const old = this.store.get(objectKey(obj));
       if (!old || old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.upsert(obj);
     }
-    this.resourceVersion = rv;
+    // forceRelist() during this list: its caller wants a list that started after the call.
+    this.resourceVersion = generation === this.relistGeneration ? rv : undefined;
     this.hasSynced = true;
     this.resolveSynced();
     for (const cb of [...this.syncListeners]) cb();
@@ -214,6 +228,9 @@ export class Informer<T extends KubeObject> {
     if (signal.aborted) stop(); // aborted while the response headers were on their way
     try {
       for await (const line of lines) {
+        // readline may still yield lines buffered before the abort; applying them would move
+        // the resourceVersion forward again after forceRelist() cleared it (and skip the list).
+        if (signal.aborted) break;
         if (!line.trim()) continue;
         let ev: WatchLine<T>;
         try {
@@ -273,9 +290,13 @@ export class Informer<T extends KubeObject> {
         }
         this.opts.log?.(`${this.kind.display}: ${err.message}; reconnecting`);
         try {
-          await sleep(backoffDelay(failures++, err.retryAfterMs), this.abort.signal);
+          await sleep(
+            backoffDelay(failures++, err.retryAfterMs),
+            AbortSignal.any([this.abort.signal, this.wakeAbort.signal]),
+          );
         } catch {
-          return;
+          if (this.abort.signal.aborted) return;
+          // woken by restartWatch()/forceRelist(): reconnect now
         }
       }
     }
