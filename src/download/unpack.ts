@@ -208,7 +208,7 @@ async function extractInto(
           throw new UnpackError(name, 'a parent of this path is a file');
         }
       }
-      mkdirSync(abs, { recursive: true, mode: 0o700 });
+      if (before !== 'dir') mkdirSync(abs, { recursive: true, mode: 0o700 });
       for (let i = 1; i <= parts.length; i++) {
         const k = parts.slice(0, i).join('/');
         seen.set(CASE_INSENSITIVE ? k.toLowerCase() : k, 'dir');
@@ -232,7 +232,9 @@ async function extractInto(
     if (declaredTotal > lim.maxTotalBytes) {
       throw new UnpackError(name, `archive contents exceed the ${lim.maxTotalBytes}-byte total limit`);
     }
-    if (parts.length > 1) {
+    const parentKey = parts.slice(0, -1).join('/');
+    // Folders made earlier in this unpack are known: skip the syscall (creates are slow on some disks).
+    if (parts.length > 1 && seen.get(CASE_INSENSITIVE ? parentKey.toLowerCase() : parentKey) !== 'dir') {
       mkdirSync(path.dirname(abs), { recursive: true, mode: 0o700 });
       for (let i = 1; i < parts.length; i++) {
         const k = parts.slice(0, i).join('/');
