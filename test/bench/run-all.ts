@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
-const names = Object.keys(pkg.scripts).filter((s) => s.startsWith('bench:'));
+// bench:engine runs bench:unpack as one of its steps (the issue wants those figures in engine.json).
+const covered = new Set(['bench:unpack']);
+const names = Object.keys(pkg.scripts).filter((s) => s.startsWith('bench:') && !covered.has(s));
 let failed = 0;
 for (const name of names) {
   console.log(`\n=== npm run ${name}`);
