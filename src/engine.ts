@@ -112,7 +112,7 @@ export class Engine {
    * `via: 'captureResource'` creates a retina.sh Capture for Retina's operator instead of Jobs
    * (refused when the cluster does not serve the CRD); the run then also reports `resource` events.
    */
-  startCapture(r: EngineCaptureRequest | CaptureRequest, opts: StartOptions = {}): Promise<CaptureRun> {
+  startCapture(r: EngineCaptureRequest | CaptureRequest, opts: StartOptions = {}): ReturnType<typeof startCapture> {
     return startCapture(this.door, this.request(r as EngineCaptureRequest), opts);
   }
 

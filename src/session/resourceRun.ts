@@ -63,9 +63,9 @@ export function followCaptureResource(
           settle('CaptureDeleted', 'The Capture resource was deleted before a Job ran on this node.');
         } else if (isFinalResource(st)) {
           settle(
-            st.phase === 'failed' ? st.reason ?? 'CaptureError' : 'NoJob',
+            st.phase === 'failed' ? (st.reason ?? 'CaptureError') : 'NoJob',
             st.phase === 'failed'
-              ? st.message ?? 'The Capture failed.'
+              ? (st.message ?? 'The Capture failed.')
               : "Retina's operator completed the Capture without a Job on this node.",
           );
         }

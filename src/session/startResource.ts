@@ -51,7 +51,14 @@ export async function createCaptureResource(
     const uid = resource.metadata?.uid;
     if (secret?.metadata?.name && uid) {
       const owner: V1OwnerReference = { apiVersion: CAPTURE_API_VERSION, kind: CAPTURE_KIND, name: plan.name, uid };
-      await door.patch('secrets', ns, secret.metadata.name, { metadata: { ownerReferences: [owner] } }, 'merge', signal);
+      await door.patch(
+        'secrets',
+        ns,
+        secret.metadata.name,
+        { metadata: { ownerReferences: [owner] } },
+        'merge',
+        signal,
+      );
     }
     const warnings = built.problems.filter((p) => p.severity === 'warning').map((p) => p.message);
     return { resource, secret, warnings };
