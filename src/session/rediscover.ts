@@ -154,9 +154,12 @@ export function withResources(listed: CaptureListing[], resources: CaptureResour
     const namespace = cr.metadata?.namespace;
     if (!name || !namespace) continue;
     const st = resourceState(cr);
+    // Who started it is said by the Capture (its operator's Jobs never carry our label).
+    const origin = cr.metadata?.labels?.[LABEL_CREATED_BY] === CREATED_BY_US ? 'ours' : 'retina';
     const found = out.find((c) => c.name === name && c.namespace === namespace);
     if (found) {
       found.resource = st;
+      found.origin = origin;
       // The operator may still create Jobs: only its status says the capture ended.
       found.finished = found.finished && (isFinalResource(st) || st.deleting);
       continue;
@@ -166,7 +169,7 @@ export function withResources(listed: CaptureListing[], resources: CaptureResour
     out.push({
       name,
       namespace,
-      origin: cr.metadata?.labels?.[LABEL_CREATED_BY] === CREATED_BY_US ? 'ours' : 'retina',
+      origin,
       startedAt: toMs(cr.metadata?.creationTimestamp),
       durationSeconds: ms === undefined ? undefined : ms / 1000,
       blob: !!cr.spec?.outputConfiguration?.blobUpload,

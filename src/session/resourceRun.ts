@@ -15,15 +15,40 @@ import { followRun, type CaptureRun, type FollowRunOptions } from './run.js';
 
 /** After this long without any status or Job, say that nothing seems to handle the Capture. */
 export const OPERATOR_SILENCE_MS = 45_000;
+/** After every node ended, how long the Capture's status may take to say so too. */
+export const STATUS_CATCH_UP_MS = 20_000;
 
 export function followCaptureResource(
   door: KubeDoor,
   follow: FollowOptions,
-  opts: Omit<FollowRunOptions, 'cancelAction' | 'alsoWatch'> & { silenceMs?: number } = {},
+  opts: Omit<FollowRunOptions, 'cancelAction' | 'alsoWatch' | 'settled'> & {
+    silenceMs?: number;
+    catchUpMs?: number;
+  } = {},
 ): CaptureRun {
   const { namespace, capture } = follow;
+  // Resolves once the Capture says it ended (or is gone), so `finished` comes after its last status.
+  let resourceEnded!: () => void;
+  const ended = new Promise<void>((r) => (resourceEnded = r));
+  let emitWarning: ((message: string) => void) | undefined;
   return followRun(door, follow, {
     ...opts,
+    settled: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((r) => {
+        timer = setTimeout(() => {
+          emitWarning?.(
+            `Every node ended but Capture ${namespace}/${capture} still does not say so; not waiting for its operator any longer.`,
+          );
+          r();
+        }, opts.catchUpMs ?? STATUS_CATCH_UP_MS);
+      });
+      try {
+        await Promise.race([ended, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     cancelAction: async () => {
       await door.delete('captures', namespace, capture, { propagationPolicy: 'Background' });
     },
@@ -34,6 +59,7 @@ export function followCaptureResource(
       let settled = false;
       let seen = false;
       const warn = (message: string): void => emit({ type: 'warning', capture, message });
+      emitWarning = warn;
 
       // Once the operator says the capture ended, no more Jobs will come: nodes without one fail.
       const settle = (reason: string, message: string): void => {
@@ -59,6 +85,7 @@ export function followCaptureResource(
           lastError = st.error.message;
           warn(`Capture ${capture}: ${st.error.reason}: ${st.error.message}`);
         }
+        if (deleted || isFinalResource(st)) resourceEnded();
         if (deleted) {
           settle('CaptureDeleted', 'The Capture resource was deleted before a Job ran on this node.');
         } else if (isFinalResource(st)) {
@@ -75,11 +102,15 @@ export function followCaptureResource(
         () => {
           const cr = watch.get(namespace, capture);
           if (cr) onObject(cr, false);
-          else if (!seen) settle('CaptureDeleted', `The Capture resource ${namespace}/${capture} does not exist.`);
+          else if (!seen) {
+            resourceEnded();
+            settle('CaptureDeleted', `The Capture resource ${namespace}/${capture} does not exist.`);
+          }
         },
         (e: unknown) => {
           const why = isKubeError(e) || e instanceof Error ? e.message : String(e);
           warn(`Cannot watch the Capture resource: ${why}`);
+          resourceEnded();
           follower.failRemaining('WatchFailed', `Cannot watch Capture ${namespace}/${capture}: ${why}`);
         },
       );

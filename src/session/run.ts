@@ -52,6 +52,8 @@ export interface FollowRunOptions {
   cancelAction?: () => Promise<void>;
   /** Extra watch started with the follow (the Capture resource's status); returns its stop. */
   alsoWatch?: (follower: CaptureFollower, emit: (ev: CaptureEvent) => void) => () => void;
+  /** Awaited after every node ended, before `finished` (the Capture's own status catching up). */
+  settled?: () => Promise<void>;
 }
 
 export function followRun(door: KubeDoor, follow: FollowOptions, opts: FollowRunOptions = {}): CaptureRun {
@@ -107,6 +109,7 @@ export function followRun(door: KubeDoor, follow: FollowOptions, opts: FollowRun
     stopExtra = opts.alsoWatch?.(follower, emit);
     const nodes = await follower.done;
     follower.stop();
+    await opts.settled?.().catch(() => undefined);
     stopExtra?.();
     const summary: CaptureSummary = {
       capture,

@@ -19,7 +19,7 @@ import type { CaptureEvent } from '../../../src/session/index.js';
 import { CRD_NOT_SERVED } from '../../../src/session/preflight.js';
 import { createTestNamespace, deleteTestNamespace } from '../../cluster/cluster.js';
 import { RETINA_FINALIZER, StandInCaptureOperator } from '../../support/captureOperator.js';
-import { WORKER_IMAGE, adminEngine, waitEvent, waitInformer, within } from './helpers.js';
+import { WORKER_IMAGE, adminEngine, waitEvent, waitInformer, waitWorkersCapturing, within } from './helpers.js';
 
 const CRD_NAME = 'captures.retina.sh';
 const CRD_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../support/retina-captures-crd.yaml');
@@ -166,15 +166,23 @@ describe('captures via a Capture resource (stand-in operator)', () => {
     it('cancel deletes the Capture; the operator’s Jobs go and the worker still reports', async () => {
       const run = await engine.startCapture(request('rc-node-2', 120));
       await waitEvent(run.events, 'capturing', (e) => e.type === 'node' && e.phase === 'capturing', 90_000);
+      // SIGTERM before the worker's own code runs would kill it (exit 143), as on a real cluster.
+      await waitWorkersCapturing(
+        engine,
+        ns,
+        run.states().flatMap((n) => (n.pod ? [n.pod] : [])),
+        60_000,
+      );
       const cr = await engine.door.get<CaptureResource>('captures', ns, run.name);
       assert.ok(cr.metadata.finalizers?.includes(RETINA_FINALIZER), 'operator finalizer present');
       await run.cancel();
       const summary = await within(run.done, 90_000, 'cancelled capture to finish');
       assert.equal(summary.cancelled, true);
       assert.equal(summary.nodes.length, 1);
-      // The worker may be stopped by SIGTERM (done, stopReason signal) or its pod removed first.
       const n = summary.nodes[0];
-      assert.ok(n?.phase === 'done' || n?.phase === 'failed', JSON.stringify(n));
+      assert.equal(n?.phase, 'done', JSON.stringify(n));
+      assert.equal(n?.result?.stopReason, 'signal', JSON.stringify(n?.result));
+      assert.ok(n?.result?.archive, JSON.stringify(n?.result));
       await waitGone(run.name);
       assert.deepEqual(operator?.errors, []);
     });
