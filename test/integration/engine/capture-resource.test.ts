@@ -6,7 +6,8 @@
 // The CRD is cluster-scoped on a shared cluster: installed here only if absent, deleted in after().
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadYaml, type V1Job } from '@kubernetes/client-node';
@@ -157,6 +158,24 @@ describe('captures via a Capture resource (stand-in operator)', () => {
       assert.equal(listed.origin, 'ours');
       assert.equal(listed.finished, true);
       assert.deepEqual(operator?.errors, []);
+
+      // Download as for Jobs: the operator's Job wrote to the same host path layout.
+      const tmp = mkdtempSync(path.join(os.tmpdir(), 'rc-crd-dl-'));
+      try {
+        const d = await engine.download(run.name, { to: tmp, namespace: ns });
+        assert.deepEqual(d.failures, []);
+        assert.deepEqual(
+          d.archives.map((a) => a.node),
+          ['rc-node-1'],
+        );
+        const files = d.archives[0]?.unpacked.files.map((f) => f.path) ?? [];
+        assert.ok(
+          files.some((f) => /\.pcap(ng)?$/.test(f)),
+          files.join(','),
+        );
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
 
       const removed = await engine.deleteCapture(run.name, { namespace: ns });
       assert.equal(removed.resource, true);
