@@ -8,6 +8,9 @@
 //   await run.done;
 //   await engine.download(run.name, { to: './captures' });
 //   engine.dispose();
+//
+// With Retina's operator installed, `{ ...request, via: 'captureResource' }` creates a Capture
+// resource instead; the operator then runs Retina's own capture image, not our worker.
 import { withDefaultOptions, type CaptureOptions, type CaptureRequest } from './capture/request.js';
 import { downloadCaptureFromBlob, type BlobDownloadProgress, type NodeArchive } from './download/blob.js';
 import { downloadCaptureFromHostPath, type HelperPodDoor, type HostPathProgress } from './download/hostpath.js';
@@ -26,7 +29,8 @@ import {
 } from './session/index.js';
 
 export type { CaptureEvent, NodeState, CaptureRun, CaptureSummary, CaptureListing } from './session/index.js';
-export type { CaptureRequest } from './capture/request.js';
+export type { CaptureRequest, CaptureVia } from './capture/request.js';
+export type { ResourceState, ResourcePhase } from './session/resourceStatus.js';
 export { CaptureStartError } from './session/index.js';
 export { KubeError } from './kube/errors.js';
 
@@ -103,8 +107,12 @@ export class Engine {
     };
   }
 
-  /** Preflight, create, follow. Rejects with CaptureStartError when nothing was started. */
-  startCapture(r: EngineCaptureRequest | CaptureRequest, opts: StartOptions = {}): Promise<CaptureRun> {
+  /**
+   * Preflight, create, follow. Rejects with CaptureStartError when nothing was started.
+   * `via: 'captureResource'` creates a retina.sh Capture for Retina's operator instead of Jobs
+   * (refused when the cluster does not serve the CRD); the run then also reports `resource` events.
+   */
+  startCapture(r: EngineCaptureRequest | CaptureRequest, opts: StartOptions = {}): ReturnType<typeof startCapture> {
     return startCapture(this.door, this.request(r as EngineCaptureRequest), opts);
   }
 
@@ -119,7 +127,7 @@ export class Engine {
   deleteCapture(
     name: string,
     opts: { namespace?: string; signal?: AbortSignal } = {},
-  ): Promise<{ jobs: string[]; secrets: string[] }> {
+  ): Promise<{ jobs: string[]; secrets: string[]; resource?: boolean }> {
     return deleteCapture(this.door, name, opts);
   }
 

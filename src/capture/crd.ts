@@ -9,6 +9,33 @@ import type { CaptureRequest } from './request.js';
 
 export const CAPTURE_API_VERSION = 'retina.sh/v1alpha1';
 export const CAPTURE_KIND = 'Capture';
+/** Condition types Retina's operator sets (crd/api/v1alpha1: CaptureComplete, CaptureError). */
+export const CONDITION_COMPLETE = 'complete';
+export const CONDITION_ERROR = 'error';
+
+/** metav1.Condition as the operator writes it. */
+export interface CaptureCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+/**
+ * Retina's CaptureStatus. Its operator counts its Jobs into active/succeeded/failed, keeps
+ * `complete` False (JobsInProgress) until every Job completed, then True (JobsCompleted) with
+ * `completionTime`; sets `error` True (RunJobFailed, FindSecretFailed, CreateJobFailed, …) with a
+ * message. `startTime` is in the schema but the operator versions read do not set it.
+ */
+export interface CaptureResourceStatus {
+  conditions?: CaptureCondition[];
+  startTime?: string;
+  completionTime?: string;
+  active?: number;
+  succeeded?: number;
+  failed?: number;
+}
 
 /** The subset of Retina's CaptureSpec we write (field names as in crd/api/v1alpha1/capture_types.go). */
 export interface CaptureResource {
@@ -44,6 +71,7 @@ export interface CaptureResource {
     };
     cleanUpAfterUpload?: boolean;
   };
+  status?: CaptureResourceStatus;
 }
 
 export interface CaptureResourceOptions {

@@ -78,6 +78,13 @@ export interface CaptureOutputs {
 
 export type CaptureMode = 'node' | 'pod';
 
+/**
+ * How the capture is started. `jobs` (default): we create one Job per node running our worker.
+ * `captureResource`: we create a retina.sh Capture and Retina's operator creates the Jobs, with
+ * Retina's own capture image (not our worker); needs the CRD and the operator in the cluster.
+ */
+export type CaptureVia = 'jobs' | 'captureResource';
+
 export interface CaptureRequest {
   /** RFC 1123 label, ≤ 50 characters; generated when absent. */
   name?: string;
@@ -89,6 +96,8 @@ export interface CaptureRequest {
   workerImage: string;
   /** `node`: whole node filtered by pod IPs (Retina's way). `pod`: the pods' own interfaces. */
   mode: CaptureMode;
+  /** Default `jobs`. */
+  via?: CaptureVia;
 }
 
 /** Retina CLI's defaults where it has one (1m, 100 MB, metadata on, no job limit → ours 100). */

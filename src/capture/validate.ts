@@ -301,5 +301,8 @@ export function validateRequest(req: CaptureRequest, opts: ValidateOptions = {})
   if (req.mode !== 'node' && req.mode !== 'pod') {
     out.push({ field: 'mode', message: `mode must be "node" or "pod" (got "${String(req.mode)}")` });
   }
+  if (req.via !== undefined && req.via !== 'jobs' && req.via !== 'captureResource') {
+    out.push({ field: 'via', message: `via must be "jobs" or "captureResource" (got "${String(req.via)}")` });
+  }
   return out;
 }

@@ -46,6 +46,8 @@ export interface DoorOptions {
 
 export class KubeDoor {
   private readonly informers: Partial<DoorInformers> = {};
+  /** Single-object watches handed out by watchObject (closed with the door). */
+  private readonly objectWatches = new Set<Informer<KubeObject>>();
   private disposed = false;
 
   constructor(
@@ -90,6 +92,27 @@ export class KubeDoor {
       inf.start();
     }
     return inf;
+  }
+
+  /**
+   * A watch on one named object (field selector metadata.name), not shared: for following one
+   * Capture resource without a cluster-wide informer. Call dispose() on it when done.
+   */
+  watchObject<T extends KubeObject>(kind: KindName, namespace: string | undefined, name: string): Informer<T> {
+    if (this.disposed) throw new KubeError('aborted', 'This cluster connection was closed.');
+    const log = (m: string): void => this.log(`[${this.context.name}] ${m}`);
+    const inf = new Informer<T>(this.transport, KINDS[kind], {
+      namespace,
+      fieldSelector: `metadata.name=${name}`,
+      log,
+    });
+    const dispose = inf.dispose.bind(inf);
+    inf.dispose = (): void => {
+      this.objectWatches.delete(inf as unknown as Informer<KubeObject>);
+      dispose();
+    };
+    this.objectWatches.add(inf as unknown as Informer<KubeObject>);
+    return inf.start();
   }
 
   // ---- plain requests -----------------------------------------------------------------------
@@ -243,6 +266,7 @@ export class KubeDoor {
     if (this.disposed) return;
     this.disposed = true;
     for (const inf of Object.values(this.informers)) inf?.dispose();
+    for (const inf of [...this.objectWatches]) inf.dispose();
     this.transport.dispose();
   }
 }

@@ -3,6 +3,7 @@
 // feed recorded objects.
 import type { CoreV1Event, V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import { CONTAINER_NAME, NODE_LABEL_HOSTNAME, parseResult, type WorkerResult } from '../contract/index.js';
+import type { ResourceState } from './resourceStatus.js';
 
 export type NodePhase = 'pending' | 'scheduled' | 'waiting' | 'capturing' | 'finishing' | 'done' | 'failed';
 
@@ -30,7 +31,20 @@ export const FINAL_PHASES: ReadonlySet<NodePhase> = new Set(['done', 'failed']);
 
 export type CaptureEvent =
   | { type: 'preflight'; ok: boolean; problems: string[]; warnings: string[] }
-  | { type: 'created'; capture: string; namespace: string; jobs: { node: string; job: string }[]; secret?: string }
+  | {
+      type: 'created';
+      capture: string;
+      namespace: string;
+      /** Jobs we created; empty when a Capture resource was created (its operator makes the Jobs). */
+      jobs: { node: string; job: string }[];
+      secret?: string;
+      /** Name of the retina.sh Capture created instead of Jobs (via `captureResource`). */
+      resource?: string;
+      /** The planned nodes (also known before the operator's Jobs exist). */
+      nodes?: string[];
+    }
+  /** The Capture resource's status changed (via `captureResource` only). */
+  | ({ type: 'resource'; capture: string; namespace: string } & ResourceState)
   | { type: 'rollback'; capture: string; reason: string; deleted: string[]; leftovers: string[] }
   | ({ type: 'node'; capture: string } & NodeState)
   | { type: 'cancelling'; capture: string }

@@ -90,6 +90,21 @@ export class CaptureFollower {
     }
   }
 
+  private onJob(job: V1Job, deleted: boolean): void {
+    if (!this.ours(job)) return;
+    const t = this.trackForJob(job);
+    if (!t) return;
+    t.job = job;
+    t.jobGone = deleted;
+    if (!t.pod) {
+      // The pod's watch event may have come before the Job's.
+      const name = job.metadata?.name;
+      const p = this.door.informer('pods').list((x) => this.ours(x) && this.jobOfPod(x) === name)[0];
+      if (p) t.pod = p;
+    }
+    this.mark(t.node);
+  }
+
   /** Starts following; call after the informers were asked for (they sync in the background). */
   start(): this {
     const jobs = this.door.informer('jobs');
@@ -97,20 +112,6 @@ export class CaptureFollower {
     const events = this.door.informer('events');
     const nodes = this.door.informer('nodes');
 
-    const onJob = (job: V1Job, deleted: boolean): void => {
-      if (!this.ours(job)) return;
-      const t = this.trackForJob(job);
-      if (!t) return;
-      t.job = job;
-      t.jobGone = deleted;
-      if (!t.pod) {
-        // The pod's watch event may have come before the Job's.
-        const name = job.metadata?.name;
-        const p = pods.list((x) => this.ours(x) && this.jobOfPod(x) === name)[0];
-        if (p) t.pod = p;
-      }
-      this.mark(t.node);
-    };
     const onPod = (pod: V1Pod, deleted: boolean): void => {
       if (!this.ours(pod)) return;
       const t = this.trackForPod(pod);
@@ -120,7 +121,7 @@ export class CaptureFollower {
       this.mark(t.node);
     };
     this.unsubscribe.push(
-      jobs.on((ev) => onJob(ev.object, ev.type === 'delete')),
+      jobs.on((ev) => this.onJob(ev.object, ev.type === 'delete')),
       pods.on((ev) => onPod(ev.object, ev.type === 'delete')),
       events.on((ev) => {
         const io = ev.object.involvedObject;
@@ -135,10 +136,34 @@ export class CaptureFollower {
       }),
     );
     // What the informers already hold.
-    for (const j of jobs.list((j) => this.ours(j))) onJob(j, false);
+    for (const j of jobs.list((j) => this.ours(j))) this.onJob(j, false);
     for (const p of pods.list((p) => this.ours(p))) onPod(p, false);
     for (const n of this.tracks.keys()) this.mark(n);
     return this;
+  }
+
+  /** Jobs read by a list (the watch may lag behind another watch that said they exist). */
+  observeJobs(jobs: V1Job[]): void {
+    // Only unknown ones: a listed copy may be older than what the watch already delivered.
+    const known = new Set([...this.tracks.values()].map((t) => t.job?.metadata?.uid));
+    for (const j of jobs) if (!known.has(j.metadata?.uid)) this.onJob(j, false);
+  }
+
+  /**
+   * Someone else (a Capture operator) says no more Jobs will come: nodes without a Job fail with
+   * `reason`; with no node at all the follow ends. Runs after pending updates are applied.
+   */
+  settle(reason: string, message: string): void {
+    setImmediate(() => {
+      if (this.stopped) return;
+      for (const t of this.tracks.values()) {
+        if (t.job || (t.state && FINAL_PHASES.has(t.state.phase))) continue;
+        t.state = { node: t.node, phase: 'failed', reason, message };
+        this.emit(t.state);
+      }
+      if (this.tracks.size === 0) this.resolveDone([]);
+      else this.checkDone();
+    });
   }
 
   private eventsFor(t: NodeTrack): CoreV1Event[] {

@@ -8,6 +8,10 @@ import type { CapturePlan } from '../capture/plan.js';
 import type { AccessCheck, AccessResult, KubeDoor } from '../kube/door.js';
 import { isKubeError } from '../kube/errors.js';
 
+export const CRD_NOT_SERVED =
+  "This cluster does not serve Retina's Capture resource (captures.retina.sh/v1alpha1), so the capture cannot be started " +
+  "through Retina's operator. Install Retina with its capture operator, or start the capture with Jobs (via: 'jobs', the default).";
+
 export const PSA_ENFORCE = 'pod-security.kubernetes.io/enforce';
 
 export interface PreflightResult {
@@ -27,13 +31,24 @@ interface Need extends AccessCheck {
 
 export function neededPermissions(request: CaptureRequest): Need[] {
   const ns = request.namespace;
-  const needs: Need[] = [
-    { verb: 'create', resource: 'jobs', group: 'batch', namespace: ns, why: 'to start the capture Jobs' },
-    { verb: 'delete', resource: 'jobs', group: 'batch', namespace: ns, why: 'to stop and clean up captures' },
-    { verb: 'watch', resource: 'jobs', group: 'batch', namespace: ns, why: 'to follow the capture' },
+  const cr = request.via === 'captureResource';
+  const g = 'retina.sh';
+  const needs: Need[] = cr
+    ? [
+        { verb: 'create', resource: 'captures', group: g, namespace: ns, why: 'to create the Capture resource' },
+        { verb: 'delete', resource: 'captures', group: g, namespace: ns, why: 'to stop and clean up the Capture' },
+        { verb: 'watch', resource: 'captures', group: g, namespace: ns, why: "to follow the Capture's status" },
+        { verb: 'watch', resource: 'jobs', group: 'batch', namespace: ns, why: "to follow the operator's Jobs" },
+      ]
+    : [
+        { verb: 'create', resource: 'jobs', group: 'batch', namespace: ns, why: 'to start the capture Jobs' },
+        { verb: 'delete', resource: 'jobs', group: 'batch', namespace: ns, why: 'to stop and clean up captures' },
+        { verb: 'watch', resource: 'jobs', group: 'batch', namespace: ns, why: 'to follow the capture' },
+      ];
+  needs.push(
     { verb: 'list', resource: 'pods', namespace: ns, why: 'to follow the capture pods' },
     { verb: 'watch', resource: 'pods', namespace: ns, why: 'to follow the capture pods' },
-  ];
+  );
   if (request.outputs.blob || request.outputs.s3) {
     needs.push(
       { verb: 'create', resource: 'secrets', namespace: ns, why: 'to hand the upload credentials to the workers' },
@@ -41,7 +56,7 @@ export function neededPermissions(request: CaptureRequest): Need[] {
         verb: 'patch',
         resource: 'secrets',
         namespace: ns,
-        why: 'to tie the upload Secret to the Jobs (garbage collection)',
+        why: `to tie the upload Secret to the ${cr ? 'Capture' : 'Jobs'} (garbage collection)`,
       },
     );
   }
@@ -138,5 +153,8 @@ export async function preflight(
     if (p.severity === 'warning') warnings.push(p.message);
   }
   const captureCrd = await crd;
+  if (request.via === 'captureResource' && !captureCrd) {
+    problems.push(CRD_NOT_SERVED);
+  }
   return { ok: problems.length === 0, problems: [...new Set(problems)], warnings, denied, captureCrd };
 }

@@ -13,9 +13,12 @@ import {
   parseCaptureTimestamp,
   parseGoDuration,
 } from '../contract/index.js';
+import type { CaptureResource } from '../capture/crd.js';
 import type { KubeDoor } from '../kube/door.js';
 import { isKubeError } from '../kube/errors.js';
 import { deriveNodeState, nodeOfJob, toMs, type CaptureEvent, type NodeState } from './events.js';
+import { followCaptureResource } from './resourceRun.js';
+import { isFinalResource, resourceState, type ResourceState } from './resourceStatus.js';
 import { deleteJobs, followRun, type CaptureRun } from './run.js';
 
 export interface CaptureListing {
@@ -30,8 +33,10 @@ export interface CaptureListing {
   blob: boolean;
   jobs: string[];
   nodes: NodeState[];
-  /** Every node done or failed. */
+  /** Every node done or failed (for a Capture resource: its status says it ended). */
   finished: boolean;
+  /** Set when a retina.sh Capture resource stands behind the Jobs (its operator made them). */
+  resource?: ResourceState;
 }
 
 function envOf(job: V1Job, name: string): string | undefined {
@@ -121,13 +126,60 @@ export function groupCaptures(jobs: V1Job[], pods: V1Pod[], now = Date.now()): C
 export async function listCaptures(door: KubeDoor, opts: { namespace?: string } = {}): Promise<CaptureListing[]> {
   const jobs = door.informer('jobs');
   const pods = door.informer('pods');
-  await Promise.all([jobs.synced, pods.synced]);
+  const [resources] = await Promise.all([listCaptureResources(door, opts.namespace), jobs.synced, pods.synced]);
   const inNs = <T extends { metadata?: { namespace?: string } }>(o: T): boolean =>
     opts.namespace === undefined || o.metadata?.namespace === opts.namespace;
-  return groupCaptures(
+  const listed = groupCaptures(
     jobs.list(inNs) as V1Job[],
     pods.list((p) => inNs(p) && !!p.metadata?.labels?.[LABEL_CAPTURE_NAME]) as V1Pod[],
   );
+  return withResources(listed, resources);
+}
+
+/** Capture resources (retina.sh); none when the CRD is not served or may not be listed. */
+export async function listCaptureResources(door: KubeDoor, namespace?: string): Promise<CaptureResource[]> {
+  try {
+    return await door.list<CaptureResource>('captures', { namespace });
+  } catch (e) {
+    if (isKubeError(e, 'notFound') || isKubeError(e, 'forbidden')) return [];
+    throw e;
+  }
+}
+
+/** Joins Capture resources to the captures found by Jobs; a Capture without Jobs yet is listed too. */
+export function withResources(listed: CaptureListing[], resources: CaptureResource[]): CaptureListing[] {
+  const out = [...listed];
+  for (const cr of resources) {
+    const name = cr.metadata?.name;
+    const namespace = cr.metadata?.namespace;
+    if (!name || !namespace) continue;
+    const st = resourceState(cr);
+    // Who started it is said by the Capture (its operator's Jobs never carry our label).
+    const origin = cr.metadata?.labels?.[LABEL_CREATED_BY] === CREATED_BY_US ? 'ours' : 'retina';
+    const found = out.find((c) => c.name === name && c.namespace === namespace);
+    if (found) {
+      found.resource = st;
+      found.origin = origin;
+      // The operator may still create Jobs: only its status says the capture ended.
+      found.finished = found.finished && (isFinalResource(st) || st.deleting);
+      continue;
+    }
+    const dur = cr.spec?.captureConfiguration?.captureOption?.duration;
+    const ms = dur ? parseGoDuration(dur) : undefined;
+    out.push({
+      name,
+      namespace,
+      origin,
+      startedAt: toMs(cr.metadata?.creationTimestamp),
+      durationSeconds: ms === undefined ? undefined : ms / 1000,
+      blob: !!cr.spec?.outputConfiguration?.blobUpload,
+      jobs: [],
+      nodes: [],
+      finished: isFinalResource(st),
+      resource: st,
+    });
+  }
+  return out.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0));
 }
 
 /** Follows a capture that is already running (after a restart). */
@@ -144,29 +196,35 @@ export async function attach(
       `Capture ${name} exists in several namespaces (${found.map((c) => c.namespace).join(', ')}); say which.`,
     );
   const c = found[0] as CaptureListing;
-  return followRun(
-    door,
-    {
-      namespace: c.namespace,
-      capture: c.name,
-      durationMs: c.durationSeconds === undefined ? undefined : c.durationSeconds * 1000,
-      nodes: c.nodes.map((n) => n.node),
-    },
-    { signal: opts.signal, onEvent: opts.onEvent },
-  );
+  const follow = {
+    namespace: c.namespace,
+    capture: c.name,
+    durationMs: c.durationSeconds === undefined ? undefined : c.durationSeconds * 1000,
+    nodes: c.nodes.map((n) => n.node),
+  };
+  return c.resource
+    ? followCaptureResource(door, follow, { signal: opts.signal, onEvent: opts.onEvent })
+    : followRun(door, follow, { signal: opts.signal, onEvent: opts.onEvent });
 }
 
 /**
- * Removes a capture: its Jobs (propagation Background: pods get SIGTERM and may still upload)
- * and its Secrets. Secrets are listed by label; a user who may not list Secrets (our least
+ * Removes a capture: its Capture resource if any, its Jobs (propagation Background: pods get
+ * SIGTERM and may still upload) and its Secrets. Secrets are listed by label; a user who may not list Secrets (our least
  * privilege) still deletes them by the names the Jobs mount.
  */
 export async function deleteCapture(
   door: KubeDoor,
   name: string,
   opts: { namespace?: string; signal?: AbortSignal } = {},
-): Promise<{ jobs: string[]; secrets: string[] }> {
+): Promise<{ jobs: string[]; secrets: string[]; resource?: boolean }> {
   const namespace = opts.namespace ?? door.namespace;
+  let resource = false;
+  try {
+    resource = await door.delete('captures', namespace, name, { propagationPolicy: 'Background', signal: opts.signal });
+  } catch (e) {
+    // No CRD (404 on the collection is "not found" too) or no right to Captures: Jobs only.
+    if (!isKubeError(e, 'forbidden')) throw e;
+  }
   const jobs = await door.list<V1Job>('jobs', { namespace, labelSelector: captureSelector(name), signal: opts.signal });
   let secretNames: string[];
   try {
@@ -184,5 +242,5 @@ export async function deleteCapture(
   const deletedSecrets: string[] = [];
   for (const s of secretNames)
     if (await door.delete('secrets', namespace, s, { signal: opts.signal })) deletedSecrets.push(s);
-  return { jobs: deletedJobs, secrets: deletedSecrets };
+  return { jobs: deletedJobs, secrets: deletedSecrets, ...(resource ? { resource } : {}) };
 }

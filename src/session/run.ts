@@ -44,11 +44,19 @@ export function deleteJobs(door: KubeDoor, jobs: V1Job[], signal?: AbortSignal):
   );
 }
 
-export function followRun(
-  door: KubeDoor,
-  follow: FollowOptions,
-  opts: { signal?: AbortSignal; onEvent?: (ev: CaptureEvent) => void; stream?: EventStream<CaptureEvent> } = {},
-): CaptureRun {
+export interface FollowRunOptions {
+  signal?: AbortSignal;
+  onEvent?: (ev: CaptureEvent) => void;
+  stream?: EventStream<CaptureEvent>;
+  /** What cancel deletes instead of the Jobs (a Capture resource: its operator removes the Jobs). */
+  cancelAction?: () => Promise<void>;
+  /** Extra watch started with the follow (the Capture resource's status); returns its stop. */
+  alsoWatch?: (follower: CaptureFollower, emit: (ev: CaptureEvent) => void) => () => void;
+  /** Awaited after every node ended, before `finished` (the Capture's own status catching up). */
+  settled?: () => Promise<void>;
+}
+
+export function followRun(door: KubeDoor, follow: FollowOptions, opts: FollowRunOptions = {}): CaptureRun {
   const stream = opts.stream ?? new EventStream<CaptureEvent>();
   const emit = (ev: CaptureEvent): void => {
     stream.push(ev);
@@ -67,6 +75,15 @@ export function followRun(
     if (cancelled) return;
     cancelled = true;
     emit({ type: 'cancelling', capture });
+    if (opts.cancelAction) {
+      try {
+        await opts.cancelAction();
+      } catch (e) {
+        emit({ type: 'warning', capture, message: `Could not cancel: ${isKubeError(e) ? e.message : String(e)}` });
+        throw e;
+      }
+      return;
+    }
     const jobs = follower.jobs();
     const known = new Set(jobs.map((j) => j.metadata?.name));
     // Jobs the informer has not delivered yet (cancel right after create) are found by label.
@@ -86,10 +103,14 @@ export function followRun(
     }
   };
 
+  let stopExtra: (() => void) | undefined;
   const done = (async (): Promise<CaptureSummary> => {
     follower.start();
+    stopExtra = opts.alsoWatch?.(follower, emit);
     const nodes = await follower.done;
     follower.stop();
+    await opts.settled?.().catch(() => undefined);
+    stopExtra?.();
     const summary: CaptureSummary = {
       capture,
       namespace: follow.namespace,
@@ -118,6 +139,7 @@ export function followRun(
       if (disposed) return;
       disposed = true;
       follower.stop();
+      stopExtra?.();
       stream.close();
     },
   };

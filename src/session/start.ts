@@ -2,6 +2,7 @@
 // Jobs with bounded concurrency, Secret ownerReferences) → follow. If creation fails half-way,
 // everything created is deleted again (rollback) and the error says what happened.
 import type { V1Job, V1Namespace, V1Node, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { CaptureResource } from '../capture/crd.js';
 import { validateRequest } from '../capture/validate.js';
 import { planCapture, planErrors, type CapturePlan, type ClusterSnapshot, type WorkloadRef } from '../capture/plan.js';
 import {
@@ -17,6 +18,9 @@ import { KubeError, isKubeError } from '../kube/errors.js';
 import type { KindName, KubeObject } from '../kube/resources.js';
 import { nodeOfJob } from './events.js';
 import type { CaptureEvent } from './events.js';
+import { CaptureStartError } from './errors.js';
+import { followCaptureResource } from './resourceRun.js';
+import { captureResourceProblems, createCaptureResource, type CreatedResource } from './startResource.js';
 import { preflight, type PreflightResult } from './preflight.js';
 import { deleteJobs, followRun, type CaptureRun } from './run.js';
 import { EventStream } from './stream.js';
@@ -35,20 +39,6 @@ export interface StartOptions {
   strictWarnings?: boolean;
   /** How long to wait for the informers' first lists (default 30 s). */
   syncTimeoutMs?: number;
-}
-
-/** The capture could not start; nothing is left in the cluster (see `leftovers` otherwise). */
-export class CaptureStartError extends Error {
-  constructor(
-    message: string,
-    readonly stage: 'validate' | 'plan' | 'preflight' | 'create',
-    readonly problems: string[] = [],
-    readonly leftovers: string[] = [],
-    readonly preflight?: PreflightResult,
-  ) {
-    super(message);
-    this.name = 'CaptureStartError';
-  }
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
@@ -143,9 +133,12 @@ export async function boundedAll<T, R>(
 }
 
 export interface CreatedObjects {
+  /** Empty when a Capture resource was created (its operator creates the Jobs). */
   jobs: V1Job[];
   secret?: V1Secret;
   maxInFlight: number;
+  /** The retina.sh Capture created instead of Jobs (via `captureResource`). */
+  resource?: CaptureResource;
 }
 
 /**
@@ -293,6 +286,38 @@ export async function startCapture(
     fail(new CaptureStartError(pf.problems.join('\n') || pf.warnings.join('\n'), 'preflight', pf.problems, [], pf));
   }
   for (const w of pf.warnings) emit({ type: 'warning', capture: plan.name, message: w });
+  const follow = {
+    namespace: plan.namespace,
+    capture: plan.name,
+    durationMs: request.options.durationSeconds * 1000,
+    // Jobs name their node by the kubernetes.io/hostname label (node affinity): follow by that.
+    nodes: plan.nodes.map((n) => n.hostname),
+  };
+
+  if (request.via === 'captureResource') {
+    const cannot = captureResourceProblems(plan, request);
+    if (cannot.length)
+      fail(new CaptureStartError(`The capture cannot be a Capture resource: ${cannot.join('; ')}`, 'plan', cannot));
+    let made: CreatedResource;
+    try {
+      made = await createCaptureResource(door, plan, request, emit, opts.signal);
+    } catch (e) {
+      return fail(e as CaptureStartError);
+    }
+    for (const w of made.warnings) emit({ type: 'warning', capture: plan.name, message: w });
+    emit({
+      type: 'created',
+      capture: plan.name,
+      namespace: plan.namespace,
+      jobs: [],
+      secret: made.secret?.metadata?.name,
+      resource: made.resource.metadata?.name,
+      nodes: follow.nodes,
+    });
+    const run = followCaptureResource(door, follow, { signal: opts.signal, onEvent: opts.onEvent, stream });
+    const created: CreatedObjects = { jobs: [], secret: made.secret, maxInFlight: 0, resource: made.resource };
+    return Object.assign(run, { plan, preflight: pf, created });
+  }
 
   let created: CreatedObjects;
   try {
@@ -306,19 +331,10 @@ export async function startCapture(
     namespace: plan.namespace,
     jobs: created.jobs.map((j) => ({ node: nodeOfJob(j) ?? '?', job: j.metadata?.name ?? '?' })),
     secret: created.secret?.metadata?.name,
+    nodes: follow.nodes,
   });
-  const run = followRun(
-    door,
-    {
-      namespace: plan.namespace,
-      capture: plan.name,
-      durationMs: request.options.durationSeconds * 1000,
-      // Jobs name their node by the kubernetes.io/hostname label (node affinity): follow by that.
-      nodes: plan.nodes.map((n) => n.hostname),
-    },
-    { signal: opts.signal, onEvent: opts.onEvent, stream },
-  );
+  const run = followRun(door, follow, { signal: opts.signal, onEvent: opts.onEvent, stream });
   return Object.assign(run, { plan, preflight: pf, created });
 }
 
-export { deleteJobs };
+export { deleteJobs, CaptureStartError };

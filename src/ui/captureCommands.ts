@@ -142,7 +142,13 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     events('startFlow', { context: sel.context, targets: sel.targets, quick });
     const choices: LastChoices | undefined = quick
       ? { ...settingsDefaults(), durationSeconds: 30 }
-      : await runStartFlow(context.globalState, sel, (v) => filterProblem(v) ?? basicFilterProblem(v));
+      : await runStartFlow(
+          context.globalState,
+          sel,
+          (v) => filterProblem(v) ?? basicFilterProblem(v),
+          // One discovery request, answered while the first steps are on screen.
+          (engine.servesCaptureCrd?.(sel.context) ?? Promise.resolve(false)).catch(() => false),
+        );
     if (!choices) return;
     let sas: string | undefined;
     if (choices.output !== 'hostPath') {

@@ -15,6 +15,8 @@ export interface UiCaptureRequest {
   workerImage: string;
   mode: 'node' | 'pod';
   maxConcurrentJobs: number;
+  /** `captureResource`: a retina.sh Capture for Retina's operator (offered only when its CRD is served). */
+  via?: 'jobs' | 'captureResource';
 }
 
 export type UiProgress =
@@ -34,6 +36,8 @@ export interface DownloadResult {
 
 export interface CaptureEngine {
   readonly available: boolean;
+  /** Whether the context serves Retina's Capture CRD (false when unknown). */
+  servesCaptureCrd?(context: string): Promise<boolean>;
   start(req: UiCaptureRequest, signal: AbortSignal, onProgress: (p: UiProgress) => void): Promise<CaptureInfo>;
   stop(c: CaptureInfo): Promise<void>;
   delete(c: CaptureInfo): Promise<void>;

@@ -38,11 +38,20 @@ export function createEngineAdapter(
 ): CaptureEngine {
   return {
     available: true,
+    async servesCaptureCrd(context: string): Promise<boolean> {
+      const engine = await get(context);
+      return engine.door.serves('retina.sh/v1alpha1', 'captures').catch(() => false);
+    },
     async start(req: UiCaptureRequest, signal: AbortSignal, onProgress: (p: UiProgress) => void): Promise<CaptureInfo> {
       const engine = await get(req.context);
       const onEvent = (ev: CaptureEvent): void => {
         if (ev.type === 'created')
-          onProgress({ type: 'planned', capture: ev.capture, nodes: ev.jobs.map((j) => j.node), warnings: [] });
+          onProgress({
+            type: 'planned',
+            capture: ev.capture,
+            nodes: ev.nodes ?? ev.jobs.map((j) => j.node),
+            warnings: [],
+          });
         else if (ev.type === 'node')
           onProgress({
             type: 'node',
@@ -74,6 +83,7 @@ export function createEngineAdapter(
           outputs: req.outputs,
           workerImage: req.workerImage,
           mode: req.mode,
+          ...(req.via ? { via: req.via } : {}),
           options: {
             durationSeconds: req.durationSeconds,
             maxSizeMB: req.maxSizeMB,

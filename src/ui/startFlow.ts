@@ -13,6 +13,8 @@ export interface LastChoices {
   maxSizeMB: number;
   snapLength: number;
   mode: 'node' | 'pod';
+  /** Remembered per cluster; only offered (and only used) where the Capture CRD is served. */
+  via?: 'jobs' | 'captureResource';
 }
 
 const STATE_KEY = (context: string): string => `retinaCapture.last/${context}`;
@@ -45,6 +47,7 @@ export function buildRequest(sel: Selection, c: LastChoices, blobSasUrl: string 
     outputs,
     workerImage: cfg.get<string>(SETTINGS.workerImage, 'retina-capture-worker:latest'),
     mode: c.mode,
+    ...(c.via === 'captureResource' ? { via: c.via } : {}),
     maxConcurrentJobs: cfg.get<number>(SETTINGS.maxConcurrentJobs, 10),
   };
 }
@@ -64,6 +67,8 @@ export async function runStartFlow(
   memento: vscode.Memento,
   sel: Selection,
   filterCheck: Check,
+  /** Resolves whether Retina's Capture CRD is served; asked while the first steps are shown. */
+  captureCrd: Promise<boolean> = Promise.resolve(false),
 ): Promise<LastChoices | undefined> {
   const key = STATE_KEY(sel.context ?? '');
   const last = { ...settingsDefaults(), ...memento.get<Partial<LastChoices>>(key) };
@@ -103,10 +108,12 @@ export async function runStartFlow(
   ];
   const out = await pick(title, 3, total, 'Where should the capture files go?', outputs, last.output);
   if (out === undefined) return undefined;
+  const crd = await captureCrd.catch(() => false);
+  const viaOperator = crd && last.via === 'captureResource' ? ', through Retina operator' : '';
   const adv = [
     {
       label: 'Start now',
-      description: `max ${last.maxSizeMB} MB, ${last.mode === 'pod' ? "pods' own interfaces" : 'whole node'}`,
+      description: `max ${last.maxSizeMB} MB, ${last.mode === 'pod' ? "pods' own interfaces" : 'whole node'}${viaOperator}`,
       value: 'go' as const,
     },
     { label: 'Advanced options…', description: 'size limit, snap length, pod interfaces', value: 'advanced' as const },
@@ -119,11 +126,13 @@ export async function runStartFlow(
     filter: filter.trim(),
     output: out,
   };
+  if (!crd) choices.via = undefined;
+  const steps = crd ? 8 : 7;
   if (next === 'advanced') {
     const size = await input({
       title,
       step: 5,
-      total: 7,
+      total: steps,
       prompt: 'Max capture size per node (MB)',
       value: String(last.maxSizeMB),
       validate: (v) => (/^\d+$/.test(v) && +v >= 1 && +v <= 10240 ? undefined : '1–10240'),
@@ -132,7 +141,7 @@ export async function runStartFlow(
     const snap = await input({
       title,
       step: 6,
-      total: 7,
+      total: steps,
       prompt: 'Bytes kept per packet (0 = whole packet)',
       value: String(last.snapLength),
       validate: (v) => (/^\d+$/.test(v) && (+v === 0 || (+v >= 64 && +v <= 262144)) ? undefined : '0, or 64–262144'),
@@ -141,7 +150,7 @@ export async function runStartFlow(
     const mode = await pick(
       title,
       7,
-      7,
+      steps,
       'Capture on',
       [
         { label: 'Whole node, filtered by pod IPs', description: "Retina's way", value: 'node' as const },
@@ -155,6 +164,25 @@ export async function runStartFlow(
     );
     if (mode === undefined) return undefined;
     Object.assign(choices, { maxSizeMB: Number(size), snapLength: Number(snap), mode });
+    if (crd) {
+      const via = await pick(
+        title,
+        8,
+        steps,
+        'Start through',
+        [
+          { label: 'Capture Jobs', description: "this extension's worker (default)", value: 'jobs' as const },
+          {
+            label: 'Retina operator (Capture resource)',
+            description: "Retina's own capture image runs; the extension follows the Capture",
+            value: 'captureResource' as const,
+          },
+        ],
+        last.via ?? 'jobs',
+      );
+      if (via === undefined) return undefined;
+      choices.via = via;
+    }
   }
   await memento.update(key, choices);
   return choices;

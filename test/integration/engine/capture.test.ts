@@ -3,43 +3,10 @@
 // the workers still report; a restarted engine rediscovers and follows a running capture.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Engine } from '../../../src/engine.js';
 import type { CaptureEvent } from '../../../src/session/index.js';
-import { createTestNamespace, deleteTestNamespace, readCluster } from '../../cluster/cluster.js';
-import { adminEngine, startTrafficPair, waitEvent, within } from './helpers.js';
-
-/**
- * Waits until the worker in each of `pods` logged "capturing on" (read from the node agent's
- * container logs, <state>/nodes/<node>/pods/<uid>/containers/<name>/0.log). The engine calls a
- * node "capturing" as soon as the container runs; a SIGTERM during Node's own startup (before any
- * of the worker's code runs) kills the worker as it would on a real cluster (exit 143), so a
- * test that wants the worker's stop path cancels only once the worker is capturing.
- */
-async function waitWorkersCapturing(engine: Engine, ns: string, pods: string[], timeoutMs: number): Promise<void> {
-  const state = readCluster()?.state;
-  assert.ok(state, 'cluster state directory');
-  const deadline = Date.now() + timeoutMs;
-  const inf = engine.door.informer('pods');
-  for (const name of pods) {
-    const pod = inf.list().find((p) => p.metadata?.namespace === ns && p.metadata?.name === name);
-    const node = pod?.spec?.nodeName;
-    const uid = pod?.metadata?.uid;
-    assert.ok(node && uid, `pod ${name} known`);
-    const dir = path.join(state, 'nodes', node, 'pods', uid, 'containers');
-    for (;;) {
-      const logs = existsSync(dir)
-        ? readdirSync(dir)
-            .map((c) => path.join(dir, c, '0.log'))
-            .filter((f) => existsSync(f))
-        : [];
-      if (logs.some((f) => readFileSync(f, 'utf8').includes('capturing on'))) break;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the worker in ${name} to capture`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
+import { createTestNamespace, deleteTestNamespace } from '../../cluster/cluster.js';
+import { adminEngine, startTrafficPair, waitEvent, waitWorkersCapturing, within } from './helpers.js';
 
 describe('capture sessions', () => {
   let engine: Engine;

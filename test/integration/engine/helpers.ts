@@ -1,10 +1,13 @@
 // Helpers of the engine integration tests: waits driven by watch events (no sleeps, no polling)
 // with a deadline, and engines on the test cluster's kubeconfigs.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Informer, KubeObject } from '../../../src/kube/index.js';
 import { Engine } from '../../../src/engine.js';
 import type { CaptureEvent } from '../../../src/session/index.js';
-import { testKubeconfigPath, testLimitedKubeconfigPath } from '../../cluster/cluster.js';
+import { readCluster, testKubeconfigPath, testLimitedKubeconfigPath } from '../../cluster/cluster.js';
 
 export const WORKER_IMAGE = 'retina-capture-worker:test';
 
@@ -139,4 +142,42 @@ export async function startTrafficPair(
   await engine.door.create('pods', ns, trafficPod('client', clientNode, clientArgs));
   const clientIP = await runningPod(engine, ns, 'client');
   return { serverIP, clientIP };
+}
+
+/**
+ * Waits until the worker in each of `pods` logged "capturing on" (read from the node agent's
+ * container logs, <state>/nodes/<node>/pods/<uid>/containers/<name>/0.log). The engine calls a
+ * node "capturing" as soon as the container runs; a SIGTERM during Node's own startup (before any
+ * of the worker's code runs) kills the worker as it would on a real cluster (exit 143), so a
+ * test that wants the worker's stop path cancels only once the worker is capturing.
+ */
+export async function waitWorkersCapturing(
+  engine: Engine,
+  ns: string,
+  pods: string[],
+  timeoutMs: number,
+): Promise<void> {
+  // A worktree has no cluster.json of its own: the state folder is the kubeconfig's.
+  const env = process.env.RETINA_TEST_KUBECONFIG;
+  const state = readCluster()?.state ?? (env ? path.dirname(env) : undefined);
+  assert.ok(state, 'cluster state directory');
+  const deadline = Date.now() + timeoutMs;
+  const inf = engine.door.informer('pods');
+  for (const name of pods) {
+    const pod = inf.list().find((p) => p.metadata?.namespace === ns && p.metadata?.name === name);
+    const node = pod?.spec?.nodeName;
+    const uid = pod?.metadata?.uid;
+    assert.ok(node && uid, `pod ${name} known`);
+    const dir = path.join(state, 'nodes', node, 'pods', uid, 'containers');
+    for (;;) {
+      const logs = existsSync(dir)
+        ? readdirSync(dir)
+            .map((c) => path.join(dir, c, '0.log'))
+            .filter((f) => existsSync(f))
+        : [];
+      if (logs.some((f) => readFileSync(f, 'utf8').includes('capturing on'))) break;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the worker in ${name} to capture`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }

@@ -93,24 +93,28 @@ test('a forbidden first list rejects synced with the message', async () => {
   inf.dispose();
 });
 
-test('forceRelist re-lists even when watch events were buffered at the moment of the call', { timeout: 10_000 }, async () => {
-  const t = new FakeTransport();
-  t.lists.push({ items: [pod('a', '5')], rv: '10' });
-  const inf = new Informer<KubeObject>(t, KINDS.pods).start();
-  await inf.synced;
-  const w1 = await t.nextWatch(1);
-  // Let a first event through so the watch stream is flowing, then race: lines that are already
-  // in flight when forceRelist() runs must not move the resourceVersion forward again.
-  w1.stream.write(line('MODIFIED', pod('a', '11')));
-  await new Promise((r) => setImmediate(r));
-  t.lists.push({ items: [pod('a', '13')], rv: '40' });
-  w1.stream.write(line('MODIFIED', pod('a', '12')) + line('MODIFIED', pod('a', '13')));
-  inf.forceRelist();
-  const w2 = await t.nextWatch(2);
-  assert.equal(inf.counters.lists, 2, 're-listed');
-  assert.equal(w2.query?.resourceVersion, '40', 'the new watch starts from the new list');
-  inf.dispose();
-});
+test(
+  'forceRelist re-lists even when watch events were buffered at the moment of the call',
+  { timeout: 10_000 },
+  async () => {
+    const t = new FakeTransport();
+    t.lists.push({ items: [pod('a', '5')], rv: '10' });
+    const inf = new Informer<KubeObject>(t, KINDS.pods).start();
+    await inf.synced;
+    const w1 = await t.nextWatch(1);
+    // Let a first event through so the watch stream is flowing, then race: lines that are already
+    // in flight when forceRelist() runs must not move the resourceVersion forward again.
+    w1.stream.write(line('MODIFIED', pod('a', '11')));
+    await new Promise((r) => setImmediate(r));
+    t.lists.push({ items: [pod('a', '13')], rv: '40' });
+    w1.stream.write(line('MODIFIED', pod('a', '12')) + line('MODIFIED', pod('a', '13')));
+    inf.forceRelist();
+    const w2 = await t.nextWatch(2);
+    assert.equal(inf.counters.lists, 2, 're-listed');
+    assert.equal(w2.query?.resourceVersion, '40', 'the new watch starts from the new list');
+    inf.dispose();
+  },
+);
 
 test('forceRelist cuts a long reconnect backoff short', { timeout: 10_000 }, async () => {
   const { KubeError } = await import('../../../src/kube/errors.js');
