@@ -99,6 +99,31 @@ async function defaultDevs(): Promise<string[]> {
   return out;
 }
 
+/** How long before a planned end the metadata commands start (they take 0.2–0.6 s here). */
+const METADATA_LEAD_MS = 1500;
+
+/** The metadata commands, joined with the early /proc/sys/net snapshot; never rejects. */
+function collectMetadataWith(
+  sysctls: ReturnType<typeof snapshotProcSysNet> | undefined,
+  warnings: string[],
+): Promise<MetadataResult | undefined> {
+  return collectMetadata({ procSysNet: '' })
+    .then(async (m) => {
+      const early = await sysctls;
+      if (!early) return m;
+      return {
+        ...m,
+        files: [...m.files, ...early.files].sort((a, b) => a.path.localeCompare(b.path)),
+        entries: [...m.entries, ...early.entries].sort(byPath),
+        warnings: [...m.warnings, ...early.warnings],
+      };
+    })
+    .catch((e: unknown) => {
+      warnings.push(`metadata collection failed: ${(e as Error).message}`);
+      return undefined;
+    });
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const env = process.env;
@@ -211,30 +236,24 @@ async function main(): Promise<void> {
   // not wait for it.
   const sysctls = cfg.includeMetadata ? snapshotProcSysNet() : undefined;
 
+  // The metadata commands (ip, ss, iptables, conntrack: ~10 processes, 0.2–0.6 s here) start
+  // METADATA_LEAD_MS before a planned end, so their snapshot is of the capture's last moments and
+  // the stop does not wait for them; an earlier stop (signal, max size) starts them at once.
+  let metadataRun: Promise<MetadataResult | undefined> | undefined;
+  const startMetadata = (): Promise<MetadataResult | undefined> =>
+    (metadataRun ??= collectMetadataWith(sysctls, warnings));
   let timer: NodeJS.Timeout | undefined;
+  let metadataTimer: NodeJS.Timeout | undefined;
   if (cfg.durationMs) timer = setTimeout(() => requestStop('duration'), cfg.durationMs);
+  if (cfg.durationMs && cfg.includeMetadata)
+    metadataTimer = setTimeout(startMetadata, Math.max(0, cfg.durationMs - METADATA_LEAD_MS));
   await stopped;
   if (timer) clearTimeout(timer);
+  if (metadataTimer) clearTimeout(metadataTimer);
   const stopAt = Date.now();
 
-  // Metadata commands start now: they run while the capture is closed (final flush) and while
-  // the pcap files are packed, so they add little to the stop time.
   const metadata: Promise<MetadataResult | undefined> = cfg.includeMetadata
-    ? collectMetadata({ procSysNet: '' })
-        .then(async (m) => {
-          const early = await sysctls;
-          if (!early) return m;
-          return {
-            ...m,
-            files: [...m.files, ...early.files].sort((a, b) => a.path.localeCompare(b.path)),
-            entries: [...m.entries, ...early.entries].sort(byPath),
-            warnings: [...m.warnings, ...early.warnings],
-          };
-        })
-        .catch((e: unknown) => {
-          warnings.push(`metadata collection failed: ${(e as Error).message}`);
-          return undefined;
-        })
+    ? startMetadata()
     : Promise.resolve(undefined);
 
   const rec: RecorderResult = recorder.stop();
