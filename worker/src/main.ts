@@ -4,7 +4,7 @@
 // goes through redact() and URLs are shown through describeSasUrl().
 // First import, on purpose: it installs the SIGTERM/SIGINT handlers before anything heavy loads.
 import { onStopSignal } from './stopsignal.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +27,7 @@ import { ConfigError, readConfig, type WorkerConfig } from './config.js';
 import { ipJson, type IpAddr, type IpLink, type IpRouteGet } from './net.js';
 import { PlanError, planCapture, type CapturePlan } from './plan.js';
 import { Recorder, type RecorderResult } from './recorder.js';
-import { collectMetadata, snapshotProcSysNet, type MetadataResult } from './metadata.js';
+import { byPath, collectMetadata, snapshotProcSysNet, type MetadataResult } from './metadata.js';
 import { gzipOptionsFor, startArchive } from './archive.js';
 import { copyInto, publish, tempPathFor } from './outputs/hostpath.js';
 import { uploadToBlob } from './outputs/blob.js';
@@ -207,8 +207,9 @@ async function main(): Promise<void> {
     `capturing on ${desc} (${plan.mode} mode${cfg.durationMs ? `, ${cfg.durationMs / 1000}s` : ''}${cfg.maxSizeBytes ? `, max ${cfg.maxSizeBytes} bytes${cfg.fileCount ? ` × ${cfg.fileCount} files` : ''}` : ''})`,
   );
 
-  // /proc/sys/net is configuration: copied now, in a worker thread, so the stop does not wait for it.
-  const sysctls = cfg.includeMetadata ? snapshotProcSysNet(workDir) : undefined;
+  // /proc/sys/net is configuration: read now (into memory), in a worker thread, so the stop does
+  // not wait for it.
+  const sysctls = cfg.includeMetadata ? snapshotProcSysNet() : undefined;
 
   let timer: NodeJS.Timeout | undefined;
   if (cfg.durationMs) timer = setTimeout(() => requestStop('duration'), cfg.durationMs);
@@ -219,14 +220,14 @@ async function main(): Promise<void> {
   // Metadata commands start now: they run while the capture is closed (final flush) and while
   // the pcap files are packed, so they add little to the stop time.
   const metadata: Promise<MetadataResult | undefined> = cfg.includeMetadata
-    ? collectMetadata(workDir, { procSysNet: '' })
+    ? collectMetadata({ procSysNet: '' })
         .then(async (m) => {
           const early = await sysctls;
           if (!early) return m;
           return {
             ...m,
             files: [...m.files, ...early.files].sort((a, b) => a.path.localeCompare(b.path)),
-            entries: [...m.entries, ...early.entries].sort(),
+            entries: [...m.entries, ...early.entries].sort(byPath),
             warnings: [...m.warnings, ...early.warnings],
           };
         })
@@ -260,7 +261,7 @@ async function main(): Promise<void> {
     );
     warnings.push(...meta.warnings);
     metaFiles.push(...meta.files);
-    archive.add(meta.entries);
+    archive.addData(meta.entries);
   }
   const manifest: CaptureManifest = {
     v: 1,
@@ -281,8 +282,7 @@ async function main(): Promise<void> {
     missingTools: meta?.missingTools ?? [],
     warnings,
   };
-  await writeFile(path.join(workDir, 'manifest.json'), redact(JSON.stringify(manifest, null, 2)) + '\n');
-  archive.add(['manifest.json']);
+  archive.addData([{ path: 'manifest.json', data: Buffer.from(redact(JSON.stringify(manifest, null, 2)) + '\n') }]);
   let arch;
   try {
     arch = await archive.finish();

@@ -1,13 +1,13 @@
 // Network metadata next to the packets, with Retina's file names (ip-resources.txt,
 // iptables-rules.txt, socket-stats.txt, proc-net/, proc-sys-net/) plus conntrack.txt and
 // nft-ruleset.txt when those tools exist. Commands run without a shell, each with a timeout;
-// a missing tool is recorded, never fatal. Everything written is hashed for the manifest.
+// a missing tool is recorded, never fatal. Everything is kept in memory (bounded: per /proc file,
+// per tree, per command output) and hashed for the manifest; no temp files.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ManifestFile } from '../../src/contract/index.js';
+import type { MemoryEntry } from './archive.js';
 
 interface Cmd {
   bin: string;
@@ -69,8 +69,8 @@ export interface MetadataOptions {
 
 export interface MetadataResult {
   files: ManifestFile[];
-  /** Top-level entries to put in the archive (files and directories). */
-  entries: string[];
+  /** What goes into the archive: the files above and their directories, in tar order. */
+  entries: MemoryEntry[];
   missingTools: string[];
   warnings: string[];
   ms: number;
@@ -108,20 +108,22 @@ function sha(buf: Buffer | string): string {
 }
 
 /**
- * Copies the /proc trees in a worker thread so the main thread stays free for packing the
+ * Reads the /proc trees in a worker thread so the main thread stays free for packing the
  * capture (measured: copying ~1,700 /proc files on the main thread added ~1 s to the stop time
- * of a 100 MB capture; in a thread it overlaps). The thread's code is a plain string (eval), so
- * it survives bundling unchanged. /proc files report size 0: each is read up to the per-file cap
- * + 1 byte; unreadable ones (write-only sysctls such as net/ipv4/route/flush) are skipped;
- * symlinks are not followed.
+ * of a 100 MB capture; in a thread it overlaps). The copies stay in memory (one buffer, bounded
+ * by maxTotalBytes) and go into the archive from there. The thread's code is a plain string
+ * (eval), so it survives bundling unchanged. /proc files report size 0: each is read up to the
+ * per-file cap + 1 byte; unreadable ones (write-only sysctls such as net/ipv4/route/flush) are
+ * skipped; symlinks are not followed. Every directory read is listed (as tar would list it).
  */
 const PROC_COPY_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { roots, dest, maxFileBytes, maxTotalBytes, maxFiles } = workerData;
+const { roots, maxFileBytes, maxTotalBytes, maxFiles } = workerData;
 const scratch = Buffer.allocUnsafe(maxFileBytes + 1);
+const chunks = [];
 const out = { files: [], entries: [], bytes: 0, count: 0, skippedBig: 0, truncated: false };
 function read(file) {
   let fd;
@@ -137,42 +139,53 @@ function read(file) {
     return total > maxFileBytes ? 'big' : Buffer.from(scratch.subarray(0, total));
   } catch { return undefined; } finally { fs.closeSync(fd); }
 }
-function walk(src, dst, rel) {
+function walk(src, rel) {
   let names;
   try { names = fs.readdirSync(src, { withFileTypes: true }); } catch { return; }
-  fs.mkdirSync(dst, { recursive: true });
+  out.entries.push({ path: rel + '/' });
   for (const d of names) {
     if (out.truncated) return;
-    const s = path.join(src, d.name), t = path.join(dst, d.name), r = rel + '/' + d.name;
-    if (d.isDirectory()) { walk(s, t, r); continue; }
+    const s = path.join(src, d.name), r = rel + '/' + d.name;
+    if (d.isDirectory()) { walk(s, r); continue; }
     if (!d.isFile()) continue;
     const data = read(s);
     if (data === undefined) continue;
     if (data === 'big') { out.skippedBig++; continue; }
     if (out.bytes + data.length > maxTotalBytes || out.count >= maxFiles) { out.truncated = true; return; }
+    out.entries.push({ path: r, offset: out.bytes, length: data.length });
     out.bytes += data.length; out.count++;
-    fs.writeFileSync(t, data);
+    chunks.push(data);
     out.files.push({ path: r, bytes: data.length, sha256: crypto.createHash('sha256').update(data).digest('hex') });
   }
 }
 for (const [src, name] of roots) {
-  const before = out.files.length;
-  walk(src, path.join(dest, name), name);
-  if (out.files.length > before) out.entries.push(name);
+  const before = { files: out.files.length, entries: out.entries.length };
+  walk(src, name);
+  // A tree without a single readable file is left out, directories and all.
+  if (out.files.length === before.files) out.entries.length = before.entries;
 }
-parentPort.postMessage(out);
+// Its own ArrayBuffer (never Buffer's shared pool), so it can be transferred instead of copied.
+out.data = new Uint8Array(out.bytes);
+let at = 0;
+for (const c of chunks) { out.data.set(c, at); at += c.length; }
+parentPort.postMessage(out, [out.data.buffer]);
 `;
 
 interface ProcCopyResult {
   files: ManifestFile[];
-  entries: string[];
+  entries: MemoryEntry[];
   bytes: number;
   count: number;
   skippedBig: number;
   truncated: boolean;
 }
 
-function copyProcTrees(dir: string, o: Required<MetadataOptions>): Promise<ProcCopyResult> {
+interface ProcCopyMessage extends Omit<ProcCopyResult, 'entries'> {
+  entries: { path: string; offset?: number; length?: number }[];
+  data: Uint8Array;
+}
+
+function copyProcTrees(o: Required<MetadataOptions>): Promise<ProcCopyResult> {
   return new Promise((resolve, reject) => {
     const w = new Worker(PROC_COPY_SOURCE, {
       eval: true,
@@ -181,13 +194,21 @@ function copyProcTrees(dir: string, o: Required<MetadataOptions>): Promise<ProcC
           ...(o.procNet ? [[o.procNet, 'proc-net']] : []),
           ...(o.procSysNet ? [[o.procSysNet, 'proc-sys-net']] : []),
         ],
-        dest: dir,
         maxFileBytes: o.maxFileBytes,
         maxTotalBytes: o.maxTotalBytes,
         maxFiles: o.maxFiles,
       },
     });
-    w.once('message', (m: ProcCopyResult) => resolve(m));
+    w.once('message', (m: ProcCopyMessage) => {
+      // Structured clone delivers a Uint8Array; the entries are views into it, no copies.
+      const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+      const entries = m.entries.map((e) =>
+        e.offset === undefined
+          ? { path: e.path }
+          : { path: e.path, data: data.subarray(e.offset, e.offset + (e.length ?? 0)) },
+      );
+      resolve({ ...m, entries });
+    });
     w.once('error', reject);
     w.once('exit', (code) => reject(new Error(`proc copy thread exited ${code}`)));
   });
@@ -199,13 +220,12 @@ function copyProcTrees(dir: string, o: Required<MetadataOptions>): Promise<ProcC
  * stop time; collectMetadata is then called with `procSysNet: ''`.
  */
 export async function snapshotProcSysNet(
-  dir: string,
   opts: MetadataOptions = {},
 ): Promise<Pick<MetadataResult, 'files' | 'entries' | 'warnings'>> {
   const o = resolveOptions({ ...opts, procNet: '' });
   const warnings: string[] = [];
   try {
-    const r = await copyProcTrees(dir, o);
+    const r = await copyProcTrees(o);
     if (r.skippedBig)
       warnings.push(`metadata: skipped ${r.skippedBig} /proc file(s) larger than ${o.maxFileBytes} bytes`);
     if (r.truncated) warnings.push(`metadata: /proc copies stopped at ${r.bytes} bytes / ${r.count} files`);
@@ -226,12 +246,20 @@ function resolveOptions(opts: MetadataOptions): Required<MetadataOptions> {
   };
 }
 
-/** Collects everything into `dir`; resolves even when tools are missing or fail. */
-export async function collectMetadata(dir: string, opts: MetadataOptions = {}): Promise<MetadataResult> {
+/**
+ * Tar order for entries: by path, byte-wise (not locale), so a directory ('proc-net/') comes
+ * right before its contents.
+ */
+export function byPath(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+/** Collects everything in memory; resolves even when tools are missing or fail. */
+export async function collectMetadata(opts: MetadataOptions = {}): Promise<MetadataResult> {
   const o = resolveOptions(opts);
   const t0 = Date.now();
   const files: ManifestFile[] = [];
-  const entries: string[] = [];
+  const entries: MemoryEntry[] = [];
   const missing = new Set<string>();
   const warnings: string[] = [];
 
@@ -247,12 +275,12 @@ export async function collectMetadata(dir: string, opts: MetadataOptions = {}): 
       commands.map((c) => `${line(c)} (${c.description})\n`).join('') +
       '\nExecute:\n\n' +
       commands.map((c, i) => `${line(c)}\n\n${outputs[i]?.text ?? ''}\n`).join('');
-    await writeFile(path.join(dir, file), text);
-    files.push({ path: file, bytes: Buffer.byteLength(text), sha256: sha(text) });
-    entries.push(file);
+    const data = Buffer.from(text);
+    files.push({ path: file, bytes: data.length, sha256: sha(data) });
+    entries.push({ path: file, data });
   });
 
-  const procCopies = (o.procNet || o.procSysNet ? copyProcTrees(dir, o) : Promise.resolve(undefined)).then(
+  const procCopies = (o.procNet || o.procSysNet ? copyProcTrees(o) : Promise.resolve(undefined)).then(
     (r) => {
       if (!r) return;
       files.push(...r.files);
@@ -268,6 +296,6 @@ export async function collectMetadata(dir: string, opts: MetadataOptions = {}): 
 
   await Promise.all([...commandFiles, procCopies]);
   files.sort((a, b) => a.path.localeCompare(b.path));
-  entries.sort();
+  entries.sort(byPath);
   return { files, entries, missingTools: [...missing].sort(), warnings, ms: Date.now() - t0 };
 }

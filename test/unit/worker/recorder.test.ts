@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -147,32 +148,38 @@ test('metadata: bounded /proc copies, missing tools recorded, never fatal', asyn
   writeFileSync(path.join(proc, 'small'), 'x'.repeat(100));
   writeFileSync(path.join(proc, 'ipv4', 'big'), 'y'.repeat(5000));
   for (let i = 0; i < 5; i++) writeFileSync(path.join(proc, `f${i}`), 'z'.repeat(900));
-  const out = path.join(root, 'out');
-  mkdirSync(out);
-  const r = await collectMetadata(out, {
+  const r = await collectMetadata({
     procNet: proc,
     procSysNet: path.join(root, 'none'),
     maxFileBytes: 1000,
     commandTimeoutMs: 3000,
   });
-  assert.ok(r.entries.includes('ip-resources.txt'));
-  assert.ok(r.entries.includes('proc-net'));
-  assert.ok(!r.entries.includes('proc-sys-net'));
+  const paths = r.entries.map((e) => e.path);
+  assert.ok(paths.includes('ip-resources.txt'));
+  assert.ok(paths.includes('proc-net/') && paths.includes('proc-net/ipv4/'), paths.join(' '));
+  assert.ok(!paths.some((p) => p.startsWith('proc-sys-net')));
+  assert.deepEqual(paths, [...paths].sort(), 'tar order: by path, directories before their contents');
+  assert.equal(r.entries.find((e) => e.path === 'proc-net/small')?.data?.toString(), 'x'.repeat(100));
+  for (const f of r.files) {
+    const data = r.entries.find((e) => e.path === f.path)?.data;
+    assert.ok(data, f.path);
+    assert.equal(f.bytes, data.length, f.path);
+    assert.equal(f.sha256, createHash('sha256').update(data).digest('hex'), f.path);
+  }
   assert.equal(r.files.filter((f) => f.path.startsWith('proc-net/')).length, 6);
   assert.ok(!r.files.some((f) => f.path === 'proc-net/ipv4/big'), 'files over the per-file cap are skipped');
   assert.ok(
     r.warnings.some((w) => /larger than 1000 bytes/.test(w)),
     r.warnings.join('; '),
   );
-  const outT = path.join(root, 'outT');
-  mkdirSync(outT);
-  const rt = await collectMetadata(outT, {
+  const rt = await collectMetadata({
     procNet: proc,
     procSysNet: path.join(root, 'none'),
     maxFileBytes: 1000,
     maxTotalBytes: 3000,
   });
   assert.ok(rt.files.filter((f) => f.path.startsWith('proc-net/')).reduce((a, f) => a + f.bytes, 0) <= 3000);
+  assert.ok(rt.entries.reduce((a, e) => a + (e.path.startsWith('proc-net/') ? (e.data?.length ?? 0) : 0), 0) <= 3000);
   assert.ok(
     rt.warnings.some((w) => /stopped at/.test(w)),
     rt.warnings.join('; '),
@@ -181,9 +188,7 @@ test('metadata: bounded /proc copies, missing tools recorded, never fatal', asyn
   const saved = process.env.PATH;
   process.env.PATH = '/nonexistent';
   try {
-    const out2 = path.join(root, 'out2');
-    mkdirSync(out2);
-    const r2 = await collectMetadata(out2, { procNet: path.join(root, 'none'), procSysNet: path.join(root, 'none') });
+    const r2 = await collectMetadata({ procNet: path.join(root, 'none'), procSysNet: path.join(root, 'none') });
     assert.deepEqual(r2.missingTools, ['conntrack', 'ip', 'iptables', 'iptables-save', 'nft', 'ss']);
     assert.deepEqual(r2.entries, []);
   } finally {
