@@ -3,9 +3,15 @@
 // network namespaces made here (rcw-bw-a/-b, 198.18.200.0/24, offloads left on).
 //
 // Traffic: 64-byte Ethernet frames (UDP payload 22 bytes) from a small C sender (tools/udpflood.c,
-// compiled here with gcc; sendmmsg, paced) at 100k pps, 150k pps and the sender's maximum, for
-// DURATION_S seconds each; both tools capture with the filter `udp`, an 8 MiB kernel buffer and
-// full snap length. Each (tool, rate) is run RUNS times, tools alternating; rows are medians.
+// compiled here with gcc; sendmmsg, paced) at 100k pps, 150k pps and the sender's maximum; both
+// tools capture with the filter `udp`, an 8 MiB kernel buffer and full snap length. Each
+// (tool, rate) is run at two durations, tools alternating; rows are medians per (tool, rate,
+// duration):
+//   - 30 s, 2 runs: the figure that stands for real captures (Quick Capture is 30 s; the default
+//     proposed duration is longer). A Node process costs ~0.07 CPU-s to start before any of our
+//     code runs (tcpdump ~0.008), so in short runs start-up, not capturing, decides the ratio;
+//   - 8 s, 3 runs: kept from the first version of this benchmark, to compare with earlier results.
+// BENCH_DURATIONS_S / BENCH_RUNS_PER_DURATION (comma lists, e.g. "8,30" / "3,2") override.
 //
 // Measured per run, for the capturing process as a whole (`ip netns exec` execs it, so the pid is
 // the tool's): CPU = run time of all its threads (/proc/<pid>/task/*/schedstat, ns resolution;
@@ -16,7 +22,7 @@
 // node (no tsx loader in the measured process). cpu_seconds_steady is the CPU between "capture
 // ready" and SIGTERM, i.e. without process startup.
 //
-// Bounded: 2 tools × 3 rates × RUNS × (DURATION_S + ~1.5 s); namespaces removed in `finally`.
+// Bounded: 2 tools × 3 rates × Σ(runs × (duration + ~2 s)) ≈ 10 min; namespaces removed in `finally`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,12 +34,13 @@ import { TARGET_IP, TARGET_PORT, linkCounters, setupPair, teardownPair, type Net
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, '../..');
 const tmp = path.join(benchDir, 'tmp', 'worker');
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+const DURATIONS_S = (process.env.BENCH_DURATIONS_S ?? '8,30').split(',').map(Number);
+const RUNS_PER_DURATION = (process.env.BENCH_RUNS_PER_DURATION ?? '3,2').split(',').map(Number);
 const RATES = [100_000, 150_000, 0]; // 0 = sender's maximum
 const PAYLOAD = 22; // 14 + 20 + 8 + 22 = 64-byte frames
 const KERNEL_BUFFER = 8 * 1024 * 1024;
-const TOTAL_BUDGET_MS = 280_000;
+// 8 s × 3 runs + 30 s × 2 runs over 2 tools × 3 rates ≈ 10 min.
+const TOTAL_BUDGET_MS = 780_000;
 const SETTLE_MS = 1100;
 // Sender and capturer run at a raised priority (both tools alike) so that other work on the shared
 // 2 cores (builds) disturbs the rates less; CPU is counted per process, so this does not inflate it.
@@ -43,6 +50,7 @@ type Tool = 'tcpdump' | 'worker';
 interface Row {
   tool: Tool;
   offered_pps: number | 'max';
+  duration_s: number;
   sent: number;
   sender_pps: number;
   rx_on_veth: number;
@@ -149,6 +157,7 @@ async function runOnce(
   pair: NetnsPair,
   tool: Tool,
   rate: number,
+  durationS: number,
   bins: { sender: string; capture: string },
 ): Promise<Row> {
   const file = path.join(tmp, `${tool}.pcapng`);
@@ -200,11 +209,11 @@ async function runOnce(
       String(TARGET_PORT),
       String(PAYLOAD),
       String(rate),
-      String(DURATION_S),
+      String(durationS),
     ],
     {
       encoding: 'utf8',
-      timeout: (DURATION_S + 10) * 1000,
+      timeout: (durationS + 10) * 1000,
     },
   );
   if (sender.status !== 0) throw new Error(`sender failed: ${sender.stderr}`);
@@ -239,6 +248,7 @@ async function runOnce(
   return {
     tool,
     offered_pps: rate === 0 ? 'max' : rate,
+    duration_s: durationS,
     sent: sent.sent,
     sender_pps: Math.round(sent.pps),
     rx_on_veth: rx1 - rx0,
@@ -264,6 +274,7 @@ function medianRow(rows: Row[]): Row {
   return {
     tool: first.tool,
     offered_pps: first.offered_pps,
+    duration_s: first.duration_s,
     sent: num('sent'),
     sender_pps: num('sender_pps'),
     rx_on_veth: num('rx_on_veth'),
@@ -288,19 +299,21 @@ async function main(): Promise<void> {
   const runs: Row[] = [];
   let stoppedEarly = false;
   try {
-    outer: for (let i = 0; i < RUNS; i++) {
-      for (const rate of RATES) {
-        const tools: Tool[] = (i + (rate === 0 ? 1 : 0)) % 2 === 0 ? ['tcpdump', 'worker'] : ['worker', 'tcpdump'];
-        for (const tool of tools) {
-          if (Date.now() - began > TOTAL_BUDGET_MS - (DURATION_S + 5) * 1000) {
-            stoppedEarly = true;
-            break outer;
+    outer: for (const [d, durationS] of DURATIONS_S.entries()) {
+      for (let i = 0; i < (RUNS_PER_DURATION[d] ?? 1); i++) {
+        for (const rate of RATES) {
+          const tools: Tool[] = (i + (rate === 0 ? 1 : 0)) % 2 === 0 ? ['tcpdump', 'worker'] : ['worker', 'tcpdump'];
+          for (const tool of tools) {
+            if (Date.now() - began > TOTAL_BUDGET_MS - (durationS + 5) * 1000) {
+              stoppedEarly = true;
+              break outer;
+            }
+            const row = await runOnce(pair, tool, rate, durationS, bins);
+            runs.push(row);
+            console.log(
+              `${durationS}s run ${i + 1} ${tool.padEnd(7)} ${String(row.offered_pps).padStart(6)}: sent ${row.sent} (${row.sender_pps} pps) rx ${row.rx_on_veth} captured ${row.captured} drops ${row.kernel_drops} cpu ${row.cpu_seconds.toFixed(2)}s (steady ${row.cpu_seconds_steady.toFixed(2)}s) rss ${(row.peak_rss_bytes / 2 ** 20).toFixed(1)} MiB stop ${row.stop_ms} ms`,
+            );
           }
-          const row = await runOnce(pair, tool, rate, bins);
-          runs.push(row);
-          console.log(
-            `run ${i + 1} ${tool.padEnd(7)} ${String(row.offered_pps).padStart(6)}: sent ${row.sent} (${row.sender_pps} pps) rx ${row.rx_on_veth} captured ${row.captured} drops ${row.kernel_drops} cpu ${row.cpu_seconds.toFixed(2)}s (steady ${row.cpu_seconds_steady.toFixed(2)}s) rss ${(row.peak_rss_bytes / 2 ** 20).toFixed(1)} MiB stop ${row.stop_ms} ms`,
-          );
         }
       }
     }
@@ -312,77 +325,97 @@ async function main(): Promise<void> {
   }
   const loadAfter = loadavg();
 
+  type Rate = number | 'max';
+  const rateOf = (rate: number): Rate => (rate === 0 ? 'max' : rate);
+  const runsOf = (tool: Tool, rate: Rate, durationS: number): Row[] =>
+    runs.filter((r) => r.tool === tool && r.offered_pps === rate && r.duration_s === durationS);
   const rows: Row[] = [];
-  for (const rate of RATES) {
-    for (const tool of ['tcpdump', 'worker'] as Tool[]) {
-      const rs = runs.filter((r) => r.tool === tool && r.offered_pps === (rate === 0 ? 'max' : rate));
-      if (rs.length) rows.push(medianRow(rs));
-    }
-  }
-  const get = (tool: Tool, rate: number | 'max'): Row | undefined =>
-    rows.find((r) => r.tool === tool && r.offered_pps === rate);
-  const runsOf = (tool: Tool, rate: number | 'max'): Row[] =>
-    runs.filter((r) => r.tool === tool && r.offered_pps === rate);
-  const label = (rate: number | 'max'): string => (rate === 'max' ? 'max' : `${rate / 1000}k`);
+  for (const durationS of DURATIONS_S)
+    for (const rate of RATES)
+      for (const tool of ['tcpdump', 'worker'] as Tool[]) {
+        const rs = runsOf(tool, rateOf(rate), durationS);
+        if (rs.length) rows.push(medianRow(rs));
+      }
+  const get = (tool: Tool, rate: Rate, durationS: number): Row | undefined =>
+    rows.find((r) => r.tool === tool && r.offered_pps === rate && r.duration_s === durationS);
+  const label = (rate: Rate): string => (rate === 'max' ? 'max' : `${rate / 1000}k`);
   // Derived per run, then the median (medians of raw columns may come from different runs).
   const shareOf = (r: Row): number => (r.sent ? (100 * r.captured) / r.sent : 0);
   const usPerPacket = (r: Row, steady: boolean): number =>
     r.captured ? ((steady ? r.cpu_seconds_steady : r.cpu_seconds) / r.captured) * 1e6 : NaN;
-  const perPacketRatio = (rate: number | 'max', steady: boolean): number | null => {
-    const w = runsOf('worker', rate);
-    const t = runsOf('tcpdump', rate);
+  const perPacketRatio = (rate: Rate, durationS: number, steady: boolean): number | null => {
+    const w = runsOf('worker', rate, durationS);
+    const t = runsOf('tcpdump', rate, durationS);
     if (!w.length || !t.length) return null;
     const ct = median(t.map((r) => usPerPacket(r, steady)));
     return ct > 0 ? median(w.map((r) => usPerPacket(r, steady))) / ct : null;
   };
+  const startupOf = (r: Row): number => r.cpu_seconds - r.cpu_seconds_steady;
   const derived = rows.map((r) => {
-    const rs = runsOf(r.tool, r.offered_pps);
+    const rs = runsOf(r.tool, r.offered_pps, r.duration_s);
     return {
       tool: r.tool,
       offered_pps: r.offered_pps,
+      duration_s: r.duration_s,
       captured_share_pct_median: median(rs.map(shareOf)),
       captured_share_pct_worst: Math.min(...rs.map(shareOf)),
       kernel_drops_worst: Math.max(...rs.map((x) => x.kernel_drops)),
       cpu_us_per_packet_median: median(rs.map((x) => usPerPacket(x, false))),
       cpu_us_per_packet_steady_median: median(rs.map((x) => usPerPacket(x, true))),
+      startup_cpu_seconds_median: median(rs.map(startupOf)),
     };
   });
   const figures: Figure[] = [];
-  for (const rate of [100_000, 150_000, 'max'] as const) {
-    const d = derived.find((x) => x.tool === 'worker' && x.offered_pps === rate);
-    const w = get('worker', rate);
-    if (!d || !w) continue;
-    figures.push({
-      figure: `worker captured share @ ${label(rate)} pps (worst of ${runsOf('worker', rate).length}; sender reached ${Math.round(w.sender_pps / 1000)}k pps)`,
-      value: Math.round(d.captured_share_pct_worst * 1000) / 1000,
-      unit: '%',
-      goal: '100',
-      ok: d.captured_share_pct_worst >= 100,
-    });
-    figures.push({
-      figure: `worker kernel drops @ ${label(rate)} pps (worst run)`,
-      value: d.kernel_drops_worst,
-      unit: 'packets',
-      goal: '0',
-      ok: d.kernel_drops_worst === 0,
-    });
-    const ratio = perPacketRatio(rate, false);
-    figures.push({
-      figure: `worker CPU per captured packet vs tcpdump @ ${label(rate)} pps (whole process, ${DURATION_S} s run)`,
-      value: ratio,
-      unit: '×',
-      goal: '≤ 1.2',
-      ok: ratio !== null && ratio <= 1.2,
-    });
-    const steady = perPacketRatio(rate, true);
-    figures.push({
-      figure: `worker CPU per captured packet vs tcpdump @ ${label(rate)} pps (without process startup)`,
-      value: steady,
-      unit: '×',
-      goal: '≤ 1.2',
-      ok: steady !== null && steady <= 1.2,
-    });
+  // The long runs first: they are the figure for real captures (see the header).
+  for (const durationS of [...DURATIONS_S].sort((a, b) => b - a)) {
+    for (const rate of [100_000, 150_000, 'max'] as const) {
+      const d = derived.find((x) => x.tool === 'worker' && x.offered_pps === rate && x.duration_s === durationS);
+      const w = get('worker', rate, durationS);
+      if (!d || !w) continue;
+      const n = runsOf('worker', rate, durationS).length;
+      figures.push({
+        figure: `worker captured share @ ${label(rate)} pps, ${durationS} s (worst of ${n}; sender reached ${Math.round(w.sender_pps / 1000)}k pps)`,
+        value: Math.round(d.captured_share_pct_worst * 1000) / 1000,
+        unit: '%',
+        goal: '100',
+        ok: d.captured_share_pct_worst >= 100,
+      });
+      figures.push({
+        figure: `worker kernel drops @ ${label(rate)} pps, ${durationS} s (worst run)`,
+        value: d.kernel_drops_worst,
+        unit: 'packets',
+        goal: '0',
+        ok: d.kernel_drops_worst === 0,
+      });
+      const ratio = perPacketRatio(rate, durationS, false);
+      figures.push({
+        figure: `worker CPU per captured packet vs tcpdump @ ${label(rate)} pps (whole process, ${durationS} s run)`,
+        value: ratio === null ? null : Math.round(ratio * 1000) / 1000,
+        unit: '×',
+        goal: '≤ 1.2',
+        ok: ratio !== null && ratio <= 1.2,
+      });
+      const steady = perPacketRatio(rate, durationS, true);
+      figures.push({
+        figure: `worker CPU per captured packet vs tcpdump @ ${label(rate)} pps (without process startup, ${durationS} s run)`,
+        value: steady === null ? null : Math.round(steady * 1000) / 1000,
+        unit: '×',
+        goal: '≤ 1.2',
+        ok: steady !== null && steady <= 1.2,
+      });
+    }
   }
+  const startups = (tool: Tool): number => median(runs.filter((r) => r.tool === tool).map(startupOf));
+  figures.push({
+    figure: 'worker start-up CPU (median of all runs)',
+    value: Math.round(startups('worker') * 1000) / 1000,
+    unit: 'CPU-s',
+  });
+  figures.push({
+    figure: 'tcpdump start-up CPU (median of all runs)',
+    value: Math.round(startups('tcpdump') * 1000) / 1000,
+    unit: 'CPU-s',
+  });
   const peak = Math.max(0, ...runs.filter((r) => r.tool === 'worker').map((r) => r.peak_rss_bytes));
   figures.push({
     figure: 'worker peak RSS (max of all runs)',
@@ -391,17 +424,18 @@ async function main(): Promise<void> {
     goal: '≤ 64',
     ok: peak <= 64 * 2 ** 20,
   });
-  const tmax = derived.find((x) => x.tool === 'tcpdump' && x.offered_pps === 'max');
-  if (tmax)
+  const tmax = derived.filter((x) => x.tool === 'tcpdump' && x.offered_pps === 'max');
+  if (tmax.length)
     figures.push({
       figure: 'tcpdump captured share @ max pps (worst run)',
-      value: Math.round(tmax.captured_share_pct_worst * 1000) / 1000,
+      value: Math.round(Math.min(...tmax.map((x) => x.captured_share_pct_worst)) * 1000) / 1000,
       unit: '%',
     });
   figures.push({ figure: 'machine load (1-min loadavg at start)', value: Number(loadBefore.split(' ')[0]), unit: '' });
+  figures.push({ figure: 'machine load (1-min loadavg at end)', value: Number(loadAfter.split(' ')[0]), unit: '' });
 
   const bars = derived.map((d) => ({
-    label: `${d.tool} @ ${label(d.offered_pps)}`,
+    label: `${d.tool} @ ${label(d.offered_pps)}, ${d.duration_s} s`,
     value: Number.isFinite(d.cpu_us_per_packet_median) ? d.cpu_us_per_packet_median : 0,
     group: d.tool,
   }));
@@ -409,9 +443,11 @@ async function main(): Promise<void> {
     'worker',
     {
       description:
-        'LiveCapture (patched cap, pcapng records, writeSync per batch) vs tcpdump -w on a veth pair; 64-byte frames; filter udp; 8 MiB kernel buffer; medians',
-      duration_s: DURATION_S,
-      runs_per_point: RUNS,
+        'LiveCapture (patched cap, pcapng records, writeSync per batch) vs tcpdump -w on a veth pair; 64-byte frames; filter udp; 8 MiB kernel buffer; medians per tool, rate and duration',
+      durations_s: DURATIONS_S,
+      runs_per_duration: RUNS_PER_DURATION.slice(0, DURATIONS_S.length),
+      duration_choice:
+        'The 30 s runs stand for real captures (Quick Capture is 30 s); there a Node process start-up (~0.07 CPU-s before any of our code, tcpdump ~0.008) weighs as it does in a real capture. The 8 s runs are kept to compare with earlier results; there start-up dominates the whole-process ratio.',
       frame_bytes: 64,
       stopped_early_for_time_budget: stoppedEarly,
       loadavg_before: loadBefore,

@@ -73,7 +73,8 @@ export async function startArchive(
   dest: string,
   gzip: { level: number; strategy?: number } = { level: 1 },
 ): Promise<ArchiveWriter> {
-  const { Header, Pax } = await import(/* webpackMode: "eager" */ 'tar');
+  // Its own chunk, loaded at stop: nothing of tar is compiled before the capture starts.
+  const { Header, Pax } = await import(/* webpackChunkName: "tar" */ 'tar');
   const hash = createHash('sha256');
   let bytes = 0;
   const tap = new Transform({

@@ -24,7 +24,7 @@ import {
 } from '../../src/contract/index.js';
 import { CaptureOpenError, LiveCapture, validateFilter } from './capture/live.js';
 import { ConfigError, readConfig, type WorkerConfig } from './config.js';
-import { ipJson, type IpAddr, type IpLink, type IpRouteGet } from './net.js';
+import { ipJson, type IpAddr, type IpRouteGet } from './net.js';
 import { PlanError, planCapture, type CapturePlan } from './plan.js';
 import { Recorder, type RecorderResult } from './recorder.js';
 import { byPath, collectMetadata, snapshotProcSysNet, type MetadataResult } from './metadata.js';
@@ -149,9 +149,14 @@ async function main(): Promise<void> {
   };
   onStopSignal(() => requestStop('signal'));
 
+  // Every `ip` run before the capture costs ~3 ms of CPU (fork of this process) and delays the
+  // start: one `ip -d addr show` (it lists every link with its flags too) serves both the
+  // interface check and the plan, and the default routes are only asked for in pod mode.
+  let addrs: Promise<IpAddr[]> | undefined;
+  const listAddrs = (): Promise<IpAddr[]> => (addrs ??= ipJson<IpAddr[]>(['-d', 'addr', 'show']));
   let cfg: WorkerConfig;
   try {
-    cfg = await readConfig(env, { now: startedAt, links: () => ipJson<IpLink[]>(['link', 'show']), validateFilter });
+    cfg = await readConfig(env, { now: startedAt, links: listAddrs, validateFilter });
   } catch (e) {
     if (e instanceof ConfigError)
       finish({ ...base, exitCode: e.exitCode, reason: e.message, endedAt: new Date().toISOString() });
@@ -163,7 +168,7 @@ async function main(): Promise<void> {
 
   let plan: CapturePlan;
   try {
-    const [links, devs] = await Promise.all([ipJson<IpAddr[]>(['-d', 'addr', 'show']), defaultDevs()]);
+    const [links, devs] = await Promise.all([listAddrs(), cfg.targetPods.length ? defaultDevs() : Promise.resolve([])]);
     plan = await planCapture(cfg, { links, defaultDevs: devs, routeGet });
   } catch (e) {
     const code = e instanceof PlanError ? EXIT.badInterface : EXIT.internal;
