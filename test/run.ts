@@ -58,14 +58,22 @@ async function main(): Promise<number> {
 
   const needsCluster = clusterFiles.some((f) => !f.includes(`${path.sep}unit${path.sep}`));
   type ClusterModule = {
-    up(opts?: object): Promise<{ kubeconfig: string; limitedKubeconfig?: string }>;
+    up(opts?: object): Promise<{ kubeconfig: string; limitedKubeconfig?: string; startedAt: string }>;
     down(): Promise<void>;
+    readCluster(): { startedAt: string } | undefined;
   };
   let cluster: ClusterModule | undefined;
   if (needsCluster && !process.env.RETINA_TEST_KUBECONFIG && existsSync(path.join(root, 'test/cluster/cluster.ts'))) {
     // Imported by URL: the cluster module is optional for unit-only checkouts.
     cluster = (await import(pathToFileURL(path.join(root, 'test/cluster/cluster.ts')).href)) as ClusterModule;
-    const info = await cluster.up({});
+    // A healthy cluster already running (any shape with ≥ 3 nodes) is used and left running:
+    // restarting it would kill whatever else is using it.
+    const before = cluster.readCluster();
+    const info = await cluster.up({ atLeast: true });
+    if (before?.startedAt === info.startedAt) {
+      console.error('[test] using the test cluster that was already running; it stays up after the tests');
+      cluster = undefined;
+    }
     process.env.RETINA_TEST_KUBECONFIG = info.kubeconfig;
     if (info.limitedKubeconfig) process.env.RETINA_TEST_LIMITED_KUBECONFIG = info.limitedKubeconfig;
   }

@@ -51,6 +51,11 @@ export interface UpOptions {
   timeoutMs?: number;
   /** Print progress to stderr (default true). */
   verbose?: boolean;
+  /**
+   * Accept a running healthy cluster with at least `nodes` real nodes and any hollow ones
+   * (the test runner: never restart a cluster someone else shaped for their work).
+   */
+  atLeast?: boolean;
 }
 
 export interface ClusterInfo {
@@ -96,11 +101,17 @@ function saveCluster(p: Paths, info: ClusterInfo): void {
 }
 
 /** Why an existing cluster is not usable as is, or undefined when it is healthy. */
-async function unhealthy(info: ClusterInfo, want: { nodes: number; hollow: number }): Promise<string | undefined> {
+async function unhealthy(
+  info: ClusterInfo,
+  want: { nodes: number; hollow: number; atLeast?: boolean },
+): Promise<string | undefined> {
   const p = paths();
   if (info.status !== 'ready') return 'its start did not finish';
   if (Object.keys(info.pids).length === 0) return 'cluster.json records no processes';
-  if (info.nodes.length !== want.nodes || info.hollow !== want.hollow) {
+  const shapeOk = want.atLeast
+    ? info.nodes.length >= want.nodes
+    : info.nodes.length === want.nodes && info.hollow === want.hollow;
+  if (!shapeOk) {
     return `it runs ${info.nodes.length} nodes + ${info.hollow} hollow, ${want.nodes} + ${want.hollow} asked`;
   }
   for (const [name, pid] of Object.entries(info.pids)) {
@@ -150,7 +161,7 @@ async function upLocked(opts: UpOptions): Promise<ClusterInfo> {
 
   const existing = readCluster();
   if (existing) {
-    const why = await unhealthy(existing, want);
+    const why = await unhealthy(existing, { ...want, atLeast: opts.atLeast });
     if (!why) {
       log('cluster already running and healthy');
       return existing;
