@@ -492,6 +492,9 @@ function writeImageMap(p: Paths): void {
       entrypoint: [
         '/usr/bin/env',
         `NODE_EXTRA_CA_CERTS=${path.join(p.pki, 'ca.crt')}`,
+        // As the image's ENTRYPOINT: rcap-init.sh holds a stop until the worker can take it.
+        '/bin/sh',
+        path.join(repoRoot, 'worker/rcap-init.sh'),
         process.execPath,
         path.join(repoRoot, 'dist/worker.cjs'),
       ],

@@ -26,8 +26,16 @@ export function workerCommand(): string[] {
     : [process.execPath, '--import', 'tsx', path.join(repoRoot, 'worker/src/main.ts')];
 }
 
-export function runWorker(ns: string | undefined, env: Record<string, string>): WorkerRun {
-  const cmd = workerCommand();
+/**
+ * `init`: start the worker through worker/rcap-init.sh, as the image's entrypoint does (the
+ * shell that holds a stop signal until the worker's handlers are installed).
+ */
+export function runWorker(
+  ns: string | undefined,
+  env: Record<string, string>,
+  opts: { init?: boolean } = {},
+): WorkerRun {
+  const cmd = opts.init ? ['/bin/sh', path.join(repoRoot, 'worker/rcap-init.sh'), ...workerCommand()] : workerCommand();
   const argv = ns ? ['ip', 'netns', 'exec', ns, ...cmd] : cmd;
   const baseEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',

@@ -4,8 +4,10 @@
 // the worker before main() had installed its handler, and Node's default action killed it
 // (exit 143, no archive, no result). main.ts imports this module FIRST, so the handlers are in
 // place before any heavy module is evaluated; main() then subscribes with onStopSignal(), which
-// also fires at once for a signal that came earlier. Only Node's own startup (before any of
-// our code runs) is left unprotected.
+// also fires at once for a signal that came earlier. Node's own start-up (before any of our
+// code runs) is covered by worker/rcap-init.sh, the image's entrypoint: it holds a stop signal
+// until this module has created $RCAP_READY_FILE.
+import { writeFileSync } from 'node:fs';
 const listeners: (() => void)[] = [];
 let received: NodeJS.Signals | undefined;
 
@@ -19,6 +21,14 @@ function onSignal(sig: NodeJS.Signals): void {
 
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
+if (process.env.RCAP_READY_FILE) {
+  try {
+    writeFileSync(process.env.RCAP_READY_FILE, `${process.pid}\n`);
+  } catch (e) {
+    // rcap-init.sh then passes a stop on only after its ~5 s wait for the file: say why.
+    process.stderr.write(`rcap cannot write RCAP_READY_FILE: ${(e as Error).message}\n`);
+  }
+}
 
 /** Calls `cb` once, when SIGTERM/SIGINT arrives — at once if one already did. */
 export function onStopSignal(cb: () => void): void {
