@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { childrenOf, rowOf, type ClusterElement } from '../views/clusterModel.js';
 import { VIEW } from '../views/ids.js';
+import type { ClusterSnapshot } from '../views/ports.js';
 import type { ClusterService } from './clusterService.js';
 import type { TestEventSink } from './testEvents.js';
 import { toTreeItem } from './treeItem.js';
@@ -12,6 +13,7 @@ export class ClusterTree implements vscode.TreeDataProvider<ClusterElement>, vsc
   readonly view: vscode.TreeView<ClusterElement>;
   private readonly subs: vscode.Disposable[] = [];
   private firstRenderReported = false;
+  private podCountsReported = false;
 
   constructor(
     private readonly service: ClusterService,
@@ -43,12 +45,27 @@ export class ClusterTree implements vscode.TreeDataProvider<ClusterElement>, vsc
     const ctx = e.type === 'context' ? e.context.name : e.context;
     const snap = await this.service.cluster(ctx);
     const kids = childrenOf(e, snap);
-    if (e.type === 'nodes' && snap.synced && !this.firstRenderReported) {
-      this.firstRenderReported = true;
-      const ms = Math.round(performance.now() - this.activatedAt);
-      this.events('nodesShown', { context: ctx, nodes: snap.nodes.map((n) => n.name), msSinceActivation: ms });
-    }
+    if (e.type === 'nodes') this.reportRender(ctx, snap);
     return kids;
+  }
+
+  /** Test events: node rows first shown (nodes listed), then first shown with pod counts. */
+  private reportRender(context: string, snap: ClusterSnapshot): void {
+    const ms = (): number => Math.round(performance.now() - this.activatedAt);
+    const nodesSynced = snap.syncedKinds?.nodes ?? snap.synced;
+    if (nodesSynced && !this.firstRenderReported) {
+      this.firstRenderReported = true;
+      this.events('nodesShown', {
+        context,
+        nodes: snap.nodes.map((n) => n.name),
+        podsSynced: snap.syncedKinds?.pods ?? snap.synced,
+        msSinceActivation: ms(),
+      });
+    }
+    if (nodesSynced && (snap.syncedKinds?.pods ?? snap.synced) && !this.podCountsReported) {
+      this.podCountsReported = true;
+      this.events('nodePodsCounted', { context, pods: snap.pods.length, msSinceActivation: ms() });
+    }
   }
 
   refresh(): void {

@@ -78,6 +78,35 @@ test('feeds map informer objects to tree snapshots and coalesce change bursts', 
   assert.equal(pods.listeners.size, 0, 'dispose unsubscribes from the shared informers');
 });
 
+test('snapshot arrays are reused until their informer changes, then rebuilt', () => {
+  const node = (name: string) => ({ metadata: { name }, status: { conditions: [] } });
+  const nodes = fake([node('a')]);
+  const pods = fake([{ metadata: { name: 'p', namespace: 'd' }, spec: {}, status: { phase: 'Pending' } }]);
+  const f = feedsFromInformers('ctx', {
+    nodes,
+    namespaces: fake([]),
+    pods,
+    jobs: fake([]),
+  } as unknown as DoorInformers);
+  const s1 = f.cluster.current();
+  const s2 = f.cluster.current();
+  assert.equal(s1.nodes, s2.nodes, 'no re-mapping without a change');
+  assert.equal(s1.pods, s2.pods);
+  assert.deepEqual(s1.syncedKinds, { nodes: true, namespaces: true, pods: true });
+  pods.items = [{ metadata: { name: 'p', namespace: 'd' }, spec: {}, status: { phase: 'Running' } }];
+  pods.emit();
+  const s3 = f.cluster.current();
+  assert.equal(s3.pods[0]?.phase, 'Running');
+  assert.equal(s3.nodes, s1.nodes, 'a pod event leaves the node array alone');
+  nodes.items = [node('a'), node('b')];
+  nodes.emit();
+  assert.deepEqual(
+    f.cluster.current().nodes.map((n) => n.name),
+    ['a', 'b'],
+  );
+  f.dispose();
+});
+
 test('a list that failed for good shows as the snapshot error', () => {
   const nodes = fake([], false);
   nodes.lastError = new KubeError('forbidden', 'nodes is forbidden');
