@@ -63,7 +63,14 @@ export class Coalescer {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
   }
-  fire(): void {
+  /** `now`: a finished list — tell listeners at once (and drop a pending call) instead of later. */
+  fire(now = false): void {
+    if (now) {
+      clearTimeout(this.pending);
+      this.pending = undefined;
+      for (const l of this.listeners) l();
+      return;
+    }
     if (this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
@@ -112,12 +119,12 @@ export function feedsFromInformers(context: string, inf: TreeInformers): Context
   for (const i of cluster) {
     unsubscribe.push(
       i.on(() => clusterEvents.fire()),
-      i.onSync(() => clusterEvents.fire()),
+      i.onSync(() => clusterEvents.fire(true)),
     );
     // A list that fails for good (403, unreachable) shows as the tree's error row.
     i.synced.then(
-      () => clusterEvents.fire(),
-      () => clusterEvents.fire(),
+      () => clusterEvents.fire(true),
+      () => clusterEvents.fire(true),
     );
   }
   unsubscribe.push(
@@ -161,6 +168,8 @@ export function feedsFromInformers(context: string, inf: TreeInformers): Context
   };
 }
 
+const PODS_AFTER_NODES_MS = 2000;
+
 /** Engines (and so doors and informers) per context for one kubeconfig; dispose closes all. */
 export class EngineHub {
   private readonly engines = new Map<string, Promise<Engine>>();
@@ -193,9 +202,14 @@ export class EngineHub {
 
   async feeds(context: string): Promise<ContextFeeds> {
     const { door } = await this.engine(context);
+    const nodes = door.informer('nodes');
+    const namespaces = door.informer('namespaces');
+    // Pods (thousands on a big cluster) are listed after the nodes, so the Nodes list is not
+    // parsed behind them; bounded, so an unreachable cluster still gets its error row.
+    await Promise.race([nodes.synced.catch(() => undefined), new Promise((r) => setTimeout(r, PODS_AFTER_NODES_MS))]);
     return feedsFromInformers(context, {
-      nodes: door.informer('nodes'),
-      namespaces: door.informer('namespaces'),
+      nodes,
+      namespaces,
       pods: door.informer('pods'),
       jobs: door.informer('jobs'),
     });
