@@ -125,6 +125,8 @@ async function measure(
         bundle_bytes: bundle,
         tree_first_render_ms: renderMs,
         tree_first_render_nodes: (shown.nodes as string[]).length,
+        // ms since activation of each step up to the first node rows (src/ui/clusterTree.ts)
+        tree_first_render_stages: shown.stages ?? null,
         tree_pods_counted_ms: Number(counted.msSinceActivation),
         tree_pods_counted_pods: Number(counted.pods),
         scale_pods: scale?.pods ?? 0,

@@ -32,6 +32,25 @@ class FakeTransport implements InformerTransport {
 
 const line = (type: string, object: unknown): string => JSON.stringify({ type, object }) + '\n';
 
+test('stored objects drop managedFields (never read, a large part of every pod)', async () => {
+  const t = new FakeTransport();
+  const withFields = (name: string, rv: string): KubeObject =>
+    ({ metadata: { ...pod(name, rv).metadata, managedFields: [{ manager: 'kubelet' }] } }) as KubeObject;
+  t.lists.push({ items: [withFields('a', '5')], rv: '10' });
+  const inf = new Informer<KubeObject>(t, KINDS.pods);
+  inf.start();
+  await inf.synced;
+  const w = await t.nextWatch(1);
+  w.stream.write(line('ADDED', withFields('b', '11')));
+  await new Promise((r) => setImmediate(r));
+  for (const name of ['a', 'b']) {
+    const o = inf.get('ns', name);
+    assert.equal(o?.metadata?.resourceVersion, name === 'a' ? '5' : '11');
+    assert.equal((o?.metadata as { managedFields?: unknown }).managedFields, undefined);
+  }
+  inf.dispose();
+});
+
 test('list, watch with bookmarks, 410 → re-list with missed deletes, dispose', async () => {
   const t = new FakeTransport();
   t.lists.push({ items: [pod('a', '5'), pod('b', '6')], rv: '10' });
@@ -93,24 +112,28 @@ test('a forbidden first list rejects synced with the message', async () => {
   inf.dispose();
 });
 
-test('forceRelist re-lists even when watch events were buffered at the moment of the call', { timeout: 10_000 }, async () => {
-  const t = new FakeTransport();
-  t.lists.push({ items: [pod('a', '5')], rv: '10' });
-  const inf = new Informer<KubeObject>(t, KINDS.pods).start();
-  await inf.synced;
-  const w1 = await t.nextWatch(1);
-  // Let a first event through so the watch stream is flowing, then race: lines that are already
-  // in flight when forceRelist() runs must not move the resourceVersion forward again.
-  w1.stream.write(line('MODIFIED', pod('a', '11')));
-  await new Promise((r) => setImmediate(r));
-  t.lists.push({ items: [pod('a', '13')], rv: '40' });
-  w1.stream.write(line('MODIFIED', pod('a', '12')) + line('MODIFIED', pod('a', '13')));
-  inf.forceRelist();
-  const w2 = await t.nextWatch(2);
-  assert.equal(inf.counters.lists, 2, 're-listed');
-  assert.equal(w2.query?.resourceVersion, '40', 'the new watch starts from the new list');
-  inf.dispose();
-});
+test(
+  'forceRelist re-lists even when watch events were buffered at the moment of the call',
+  { timeout: 10_000 },
+  async () => {
+    const t = new FakeTransport();
+    t.lists.push({ items: [pod('a', '5')], rv: '10' });
+    const inf = new Informer<KubeObject>(t, KINDS.pods).start();
+    await inf.synced;
+    const w1 = await t.nextWatch(1);
+    // Let a first event through so the watch stream is flowing, then race: lines that are already
+    // in flight when forceRelist() runs must not move the resourceVersion forward again.
+    w1.stream.write(line('MODIFIED', pod('a', '11')));
+    await new Promise((r) => setImmediate(r));
+    t.lists.push({ items: [pod('a', '13')], rv: '40' });
+    w1.stream.write(line('MODIFIED', pod('a', '12')) + line('MODIFIED', pod('a', '13')));
+    inf.forceRelist();
+    const w2 = await t.nextWatch(2);
+    assert.equal(inf.counters.lists, 2, 're-listed');
+    assert.equal(w2.query?.resourceVersion, '40', 'the new watch starts from the new list');
+    inf.dispose();
+  },
+);
 
 test('forceRelist cuts a long reconnect backoff short', { timeout: 10_000 }, async () => {
   const { KubeError } = await import('../../../src/kube/errors.js');
