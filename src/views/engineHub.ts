@@ -206,7 +206,12 @@ export class EngineHub {
     const namespaces = door.informer('namespaces');
     // Pods (thousands on a big cluster) are listed after the nodes, so the Nodes list is not
     // parsed behind them; bounded, so an unreachable cluster still gets its error row.
-    await Promise.race([nodes.synced.catch(() => undefined), new Promise((r) => setTimeout(r, PODS_AFTER_NODES_MS))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      nodes.synced.catch(() => undefined),
+      new Promise((r) => (timer = setTimeout(r, PODS_AFTER_NODES_MS))),
+    ]);
+    clearTimeout(timer);
     return feedsFromInformers(context, {
       nodes,
       namespaces,
