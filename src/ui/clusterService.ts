@@ -61,6 +61,19 @@ export class ClusterService implements vscode.Disposable {
     return this.contextsCache;
   }
 
+  /**
+   * Starts loading the Kubernetes client and listing the current context while VS Code is still
+   * setting up the view that will ask for them (the first render waits on both otherwise).
+   */
+  prefetch(): void {
+    void this.contexts()
+      .then((cs) => {
+        const current = cs.find((c) => c.current);
+        return current ? this.open(current.name) : undefined;
+      })
+      .catch(() => undefined); // the tree's own read shows the error
+  }
+
   /** The live snapshot of a context; opens its informers on first use. */
   async cluster(context: string): Promise<ClusterSnapshot> {
     return (await this.open(context)).cluster.current();

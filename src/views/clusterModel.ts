@@ -10,8 +10,9 @@ export type ClusterElement =
   | { type: 'context'; context: ContextInfo }
   | { type: 'nodes'; context: string }
   | { type: 'namespaces'; context: string }
-  | { type: 'node'; context: string; node: NodeInfo; podCount: number }
-  | { type: 'namespace'; context: string; namespace: string; podCount: number }
+  /** podCount undefined: the pods are not listed yet. */
+  | { type: 'node'; context: string; node: NodeInfo; podCount?: number }
+  | { type: 'namespace'; context: string; namespace: string; podCount?: number }
   | { type: 'workload'; context: string; namespace: string; kind: string; name: string; pods: PodInfo[] }
   | { type: 'pod'; context: string; pod: PodInfo }
   | { type: 'page'; context: string; parentKey: string; from: number; items: ClusterElement[] }
@@ -64,14 +65,47 @@ export function paged(context: string, parentKey: string, items: ClusterElement[
   return pages;
 }
 
-function podsPerNode(pods: readonly PodInfo[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const p of pods) if (p.nodeName) m.set(p.nodeName, (m.get(p.nodeName) ?? 0) + 1);
-  return m;
+function isSynced(snap: ClusterSnapshot, kind: 'nodes' | 'namespaces' | 'pods'): boolean {
+  return snap.syncedKinds?.[kind] ?? snap.synced;
 }
 
+// Snapshots keep their arrays until an informer changes (src/views/engineHub.ts), so derived
+// data is memoized per array: a refresh caused by one pod does not re-sort 500 nodes.
+const countsMemo = new WeakMap<object, { byNode: Map<string, number>; byNamespace: Map<string, number> }>();
+const sortedMemo = new WeakMap<object, readonly { name: string }[]>();
+
+function podCounts(pods: readonly PodInfo[]): { byNode: Map<string, number>; byNamespace: Map<string, number> } {
+  let c = countsMemo.get(pods);
+  if (!c) {
+    c = { byNode: new Map(), byNamespace: new Map() };
+    for (const p of pods) {
+      if (p.nodeName) c.byNode.set(p.nodeName, (c.byNode.get(p.nodeName) ?? 0) + 1);
+      c.byNamespace.set(p.namespace, (c.byNamespace.get(p.namespace) ?? 0) + 1);
+    }
+    countsMemo.set(pods, c);
+  }
+  return c;
+}
+
+// One collator for every comparison: localeCompare with options builds a new one per call,
+// which made sorting 500 nodes cost tens of milliseconds on every tree refresh.
+const collator = new Intl.Collator('en', { numeric: true });
+
 function byName<T extends { name: string }>(a: T, b: T): number {
-  return a.name.localeCompare(b.name, 'en', { numeric: true });
+  return collator.compare(a.name, b.name);
+}
+
+function sortedByName<T extends { name: string }>(items: readonly T[]): readonly T[] {
+  let s = sortedMemo.get(items) as readonly T[] | undefined;
+  if (!s) {
+    s = [...items].sort(byName);
+    sortedMemo.set(items, s);
+  }
+  return s;
+}
+
+function loading(ctx: string): ClusterElement[] {
+  return [{ type: 'message', context: ctx, key: 'loading', text: 'Loading…' }];
 }
 
 /** Children of a context row or deeper; `snapshot` is that context's live cluster view. */
@@ -86,28 +120,34 @@ export function childrenOf(e: ClusterElement, snap: ClusterSnapshot | undefined)
     ];
   }
   if (!snap) return [];
-  if (!snap.synced && (e.type === 'nodes' || e.type === 'namespaces')) {
-    return [{ type: 'message', context: ctx, key: 'loading', text: 'Loading…' }];
-  }
+  const podsSynced = isSynced(snap, 'pods');
   switch (e.type) {
     case 'nodes': {
-      const counts = podsPerNode(snap.pods);
-      const rows: ClusterElement[] = [...snap.nodes]
-        .sort(byName)
-        .map((node) => ({ type: 'node', context: ctx, node, podCount: counts.get(node.name) ?? 0 }));
+      if (!isSynced(snap, 'nodes')) return loading(ctx);
+      const counts = podsSynced ? podCounts(snap.pods).byNode : undefined;
+      const rows: ClusterElement[] = sortedByName(snap.nodes).map((node) => ({
+        type: 'node',
+        context: ctx,
+        node,
+        podCount: counts ? (counts.get(node.name) ?? 0) : undefined,
+      }));
       return rows.length
         ? paged(ctx, keyOf(e), rows)
         : [{ type: 'message', context: ctx, key: 'nonodes', text: 'No nodes' }];
     }
     case 'namespaces': {
-      const counts = new Map<string, number>();
-      for (const p of snap.pods) counts.set(p.namespace, (counts.get(p.namespace) ?? 0) + 1);
-      const rows: ClusterElement[] = [...snap.namespaces]
-        .sort(byName)
-        .map((ns) => ({ type: 'namespace', context: ctx, namespace: ns.name, podCount: counts.get(ns.name) ?? 0 }));
+      if (!isSynced(snap, 'namespaces')) return loading(ctx);
+      const counts = podsSynced ? podCounts(snap.pods).byNamespace : undefined;
+      const rows: ClusterElement[] = sortedByName(snap.namespaces).map((ns) => ({
+        type: 'namespace',
+        context: ctx,
+        namespace: ns.name,
+        podCount: counts ? (counts.get(ns.name) ?? 0) : undefined,
+      }));
       return paged(ctx, keyOf(e), rows);
     }
     case 'namespace': {
+      if (!podsSynced) return [{ type: 'message', context: ctx, key: `loading-${e.namespace}`, text: 'Loading…' }];
       const pods = snap.pods.filter((p) => p.namespace === e.namespace).sort(byName);
       const groups = new Map<string, { kind: string; name: string; pods: PodInfo[] }>();
       const loose: ClusterElement[] = [];
@@ -120,7 +160,7 @@ export function childrenOf(e: ClusterElement, snap: ClusterSnapshot | undefined)
         } else loose.push({ type: 'pod', context: ctx, pod });
       }
       const workloads: ClusterElement[] = [...groups.values()]
-        .sort((a, b) => a.kind.localeCompare(b.kind) || byName(a, b))
+        .sort((a, b) => collator.compare(a.kind, b.kind) || byName(a, b))
         .map((g) => ({ type: 'workload', context: ctx, namespace: e.namespace, ...g }));
       const rows = [...workloads, ...loose];
       return rows.length
@@ -173,7 +213,8 @@ export function rowOf(e: ClusterElement, currentlyExpanded = true): RowView {
     case 'node': {
       const n = e.node;
       const status = n.ready ? 'Ready' : 'NotReady';
-      const parts = [status, n.os, `${e.podCount} pods`].filter(Boolean);
+      const pods = e.podCount === undefined ? 'pods loading…' : `${e.podCount} pods`;
+      const parts = [status, n.os, pods].filter(Boolean);
       return {
         id,
         label: n.name,
@@ -183,7 +224,7 @@ export function rowOf(e: ClusterElement, currentlyExpanded = true): RowView {
           `Status ${status}${n.unschedulable ? ' (cordoned)' : ''}`,
           n.os ? `OS ${n.os}${n.arch ? `/${n.arch}` : ''}` : '',
           n.internalIP ? `IP ${n.internalIP}` : '',
-          `${e.podCount} pods`,
+          pods,
         ]
           .filter(Boolean)
           .join('\n'),
@@ -194,16 +235,18 @@ export function rowOf(e: ClusterElement, currentlyExpanded = true): RowView {
           : { id: 'vm-outline', color: 'testing.iconFailed' },
       };
     }
-    case 'namespace':
+    case 'namespace': {
+      const pods = e.podCount === undefined ? 'pods loading…' : `${e.podCount} pods`;
       return {
         id,
         label: e.namespace,
-        description: `${e.podCount} pods`,
-        tooltip: `Namespace ${e.namespace}\n${e.podCount} pods`,
+        description: pods,
+        tooltip: `Namespace ${e.namespace}\n${pods}`,
         contextValue: ITEM.namespace,
         collapsible: 'collapsed',
         icon: { id: 'symbol-namespace' },
       };
+    }
     case 'workload':
       return {
         id,

@@ -63,7 +63,14 @@ export class Coalescer {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
   }
-  fire(): void {
+  /** `now`: a finished list — tell listeners at once (and drop a pending call) instead of later. */
+  fire(now = false): void {
+    if (now) {
+      clearTimeout(this.pending);
+      this.pending = undefined;
+      for (const l of this.listeners) l();
+      return;
+    }
     if (this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
@@ -79,21 +86,45 @@ export class Coalescer {
 
 type TreeInformers = Pick<DoorInformers, 'nodes' | 'namespaces' | 'pods' | 'jobs'>;
 
+/**
+ * `map` over an informer's objects, recomputed only after the informer changed: every tree
+ * row asks for the snapshot, and mapping 5,000 pods per ask made each refresh cost more.
+ */
+export function mappedCache<S, T>(
+  inf: { list(): S[]; on(l: () => void): () => void; onSync(l: () => void): () => void },
+  map: (s: S) => T,
+  unsubscribe: (() => void)[],
+): () => readonly T[] {
+  let cached: readonly T[] | undefined;
+  const drop = (): void => {
+    cached = undefined;
+  };
+  unsubscribe.push(inf.on(drop), inf.onSync(drop));
+  return () => (cached ??= inf.list().map(map));
+}
+
 /** Tree feeds over a door's shared informers (the unit tests pass fakes). */
 export function feedsFromInformers(context: string, inf: TreeInformers): ContextFeeds {
   const clusterEvents = new Coalescer();
   const captureEvents = new Coalescer();
   const unsubscribe: (() => void)[] = [];
   const cluster = [inf.nodes, inf.namespaces, inf.pods] as const;
+  const nodes = mappedCache(inf.nodes, nodeInfo, unsubscribe);
+  const namespaces = mappedCache(
+    inf.namespaces,
+    (n: V1Namespace) => ({ name: n.metadata?.name ?? '?', phase: n.status?.phase }),
+    unsubscribe,
+  );
+  const pods = mappedCache(inf.pods, podInfo, unsubscribe);
   for (const i of cluster) {
     unsubscribe.push(
       i.on(() => clusterEvents.fire()),
-      i.onSync(() => clusterEvents.fire()),
+      i.onSync(() => clusterEvents.fire(true)),
     );
     // A list that fails for good (403, unreachable) shows as the tree's error row.
     i.synced.then(
-      () => clusterEvents.fire(),
-      () => clusterEvents.fire(),
+      () => clusterEvents.fire(true),
+      () => clusterEvents.fire(true),
     );
   }
   unsubscribe.push(
@@ -113,13 +144,11 @@ export function feedsFromInformers(context: string, inf: TreeInformers): Context
   return {
     cluster: {
       current: () => ({
-        nodes: inf.nodes.list().map(nodeInfo),
-        namespaces: inf.namespaces.list().map((n: V1Namespace) => ({
-          name: n.metadata?.name ?? '?',
-          phase: n.status?.phase,
-        })),
-        pods: inf.pods.list().map(podInfo),
+        nodes: nodes(),
+        namespaces: namespaces(),
+        pods: pods(),
         synced: cluster.every((i) => i.isSynced),
+        syncedKinds: { nodes: inf.nodes.isSynced, namespaces: inf.namespaces.isSynced, pods: inf.pods.isSynced },
         error: error(),
       }),
       onChange: (l) => clusterEvents.on(l),
@@ -138,6 +167,8 @@ export function feedsFromInformers(context: string, inf: TreeInformers): Context
     },
   };
 }
+
+const PODS_AFTER_NODES_MS = 2000;
 
 /** Engines (and so doors and informers) per context for one kubeconfig; dispose closes all. */
 export class EngineHub {
@@ -171,9 +202,19 @@ export class EngineHub {
 
   async feeds(context: string): Promise<ContextFeeds> {
     const { door } = await this.engine(context);
+    const nodes = door.informer('nodes');
+    const namespaces = door.informer('namespaces');
+    // Pods (thousands on a big cluster) are listed after the nodes, so the Nodes list is not
+    // parsed behind them; bounded, so an unreachable cluster still gets its error row.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      nodes.synced.catch(() => undefined),
+      new Promise((r) => (timer = setTimeout(r, PODS_AFTER_NODES_MS))),
+    ]);
+    clearTimeout(timer);
     return feedsFromInformers(context, {
-      nodes: door.informer('nodes'),
-      namespaces: door.informer('namespaces'),
+      nodes,
+      namespaces,
       pods: door.informer('pods'),
       jobs: door.informer('jobs'),
     });

@@ -42,6 +42,11 @@ export interface ClusterSnapshot {
   pods: readonly PodInfo[];
   /** False until the first list of every informer arrived. */
   synced: boolean;
+  /**
+   * Per kind, so the Nodes list can show before 5,000 pods are listed (their counts follow).
+   * Absent: `synced` stands for every kind.
+   */
+  syncedKinds?: { nodes: boolean; namespaces: boolean; pods: boolean };
   /** Set when the cluster can't be listed (unreachable, forbidden): shown in the tree. */
   error?: string;
 }

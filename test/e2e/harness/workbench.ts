@@ -48,6 +48,10 @@ export async function revealNodeRow(page: Page, name: string, timeoutMs = 60_000
     if (count > 0) {
       await pages.nth(count - 1).click();
       await page.waitForTimeout(500);
+      // The tree renders only the rows in view: the wanted rows end the last page, so move the
+      // focus (and the view) to the tree's last row, just below them.
+      await page.keyboard.press('End');
+      await page.waitForTimeout(300);
       continue;
     }
     await page.waitForTimeout(500);

@@ -32,6 +32,25 @@ class FakeTransport implements InformerTransport {
 
 const line = (type: string, object: unknown): string => JSON.stringify({ type, object }) + '\n';
 
+test('stored objects drop managedFields (never read, a large part of every pod)', async () => {
+  const t = new FakeTransport();
+  const withFields = (name: string, rv: string): KubeObject =>
+    ({ metadata: { ...pod(name, rv).metadata, managedFields: [{ manager: 'kubelet' }] } }) as KubeObject;
+  t.lists.push({ items: [withFields('a', '5')], rv: '10' });
+  const inf = new Informer<KubeObject>(t, KINDS.pods);
+  inf.start();
+  await inf.synced;
+  const w = await t.nextWatch(1);
+  w.stream.write(line('ADDED', withFields('b', '11')));
+  await new Promise((r) => setImmediate(r));
+  for (const name of ['a', 'b']) {
+    const o = inf.get('ns', name);
+    assert.equal(o?.metadata?.resourceVersion, name === 'a' ? '5' : '11');
+    assert.equal((o?.metadata as { managedFields?: unknown }).managedFields, undefined);
+  }
+  inf.dispose();
+});
+
 test('list, watch with bookmarks, 410 → re-list with missed deletes, dispose', async () => {
   const t = new FakeTransport();
   t.lists.push({ items: [pod('a', '5'), pod('b', '6')], rv: '10' });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { DoorInformers } from '../../../src/kube/door.js';
 import { KubeError } from '../../../src/kube/errors.js';
 import { downloadSasUrl, uploadSasUrl } from '../../../src/views/blobPlan.js';
-import { feedsFromInformers } from '../../../src/views/engineHub.js';
+import { Coalescer, feedsFromInformers } from '../../../src/views/engineHub.js';
 
 function fake(items: object[], synced = true) {
   const listeners = new Set<() => void>();
@@ -68,6 +68,7 @@ test('feeds map informer objects to tree snapshots and coalesce change bursts', 
   });
   assert.deepEqual(snap.pods[0]?.owner, { kind: 'Deployment', name: 'web' });
   let calls = 0;
+  await Promise.resolve(); // the fakes' already-settled first lists notify at once (not counted here)
   f.cluster.onChange(() => calls++);
   for (let i = 0; i < 50; i++) pods.emit();
   await new Promise((r) => setTimeout(r, 200));
@@ -76,6 +77,49 @@ test('feeds map informer objects to tree snapshots and coalesce change bursts', 
   assert.equal(nodes.relists + pods.relists + jobs.relists, 3);
   f.dispose();
   assert.equal(pods.listeners.size, 0, 'dispose unsubscribes from the shared informers');
+});
+
+test('snapshot arrays are reused until their informer changes, then rebuilt', () => {
+  const node = (name: string) => ({ metadata: { name }, status: { conditions: [] } });
+  const nodes = fake([node('a')]);
+  const pods = fake([{ metadata: { name: 'p', namespace: 'd' }, spec: {}, status: { phase: 'Pending' } }]);
+  const f = feedsFromInformers('ctx', {
+    nodes,
+    namespaces: fake([]),
+    pods,
+    jobs: fake([]),
+  } as unknown as DoorInformers);
+  const s1 = f.cluster.current();
+  const s2 = f.cluster.current();
+  assert.equal(s1.nodes, s2.nodes, 'no re-mapping without a change');
+  assert.equal(s1.pods, s2.pods);
+  assert.deepEqual(s1.syncedKinds, { nodes: true, namespaces: true, pods: true });
+  pods.items = [{ metadata: { name: 'p', namespace: 'd' }, spec: {}, status: { phase: 'Running' } }];
+  pods.emit();
+  const s3 = f.cluster.current();
+  assert.equal(s3.pods[0]?.phase, 'Running');
+  assert.equal(s3.nodes, s1.nodes, 'a pod event leaves the node array alone');
+  nodes.items = [node('a'), node('b')];
+  nodes.emit();
+  assert.deepEqual(
+    f.cluster.current().nodes.map((n) => n.name),
+    ['a', 'b'],
+  );
+  f.dispose();
+});
+
+test('coalescer: a finished list notifies at once and absorbs the pending burst call', async () => {
+  const c = new Coalescer(50);
+  let calls = 0;
+  c.on(() => calls++);
+  c.fire();
+  c.fire();
+  assert.equal(calls, 0, 'bursts wait');
+  c.fire(true);
+  assert.equal(calls, 1, 'a sync is told synchronously');
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(calls, 1, 'the pending burst call was dropped');
+  c.dispose();
 });
 
 test('a list that failed for good shows as the snapshot error', () => {

@@ -84,6 +84,46 @@ test('unsynced shows Loading…, errors show on the context', () => {
   assert.equal(rowOf(err[0]!).label, 'Cannot list nodes: 403');
 });
 
+test('nodes show once listed, before the pods: counts say loading, namespaces wait for pods', () => {
+  const partial: ClusterSnapshot = {
+    ...snap,
+    pods: [],
+    synced: false,
+    syncedKinds: { nodes: true, namespaces: true, pods: false },
+  };
+  const rows = childrenOf({ type: 'nodes', context: ctx.name }, partial).map((e) => rowOf(e));
+  assert.deepEqual(
+    rows.map((r) => r.label),
+    ['rc-node-1', 'rc-node-2', 'rc-node-10'],
+  );
+  assert.equal(rows[0]!.description, 'Ready · linux · pods loading…');
+  const nss = childrenOf({ type: 'namespaces', context: ctx.name }, partial).map((e) => rowOf(e));
+  assert.equal(nss[0]!.description, 'pods loading…');
+  const ns: ClusterElement = { type: 'namespace', context: ctx.name, namespace: 'default' };
+  assert.equal(rowOf(childrenOf(ns, partial)[0]!).label, 'Loading…', 'not "No pods" while pods are listing');
+  const noNodes = { ...partial, syncedKinds: { nodes: false, namespaces: true, pods: true } };
+  assert.equal(rowOf(childrenOf({ type: 'nodes', context: ctx.name }, noNodes)[0]!).label, 'Loading…');
+});
+
+test('node rows follow a new snapshot (memo is per array, not stale)', () => {
+  const nodesEl: ClusterElement = { type: 'nodes', context: ctx.name };
+  const first = childrenOf(nodesEl, snap).map((e) => rowOf(e).description);
+  assert.equal(first[0], 'Ready · linux · 2 pods');
+  const more: ClusterSnapshot = {
+    ...snap,
+    nodes: [...snap.nodes, { name: 'rc-node-0', ready: true, os: 'linux' }],
+    pods: [...snap.pods, { namespace: 'default', name: 'x', phase: 'Running', nodeName: 'rc-node-1' }],
+  };
+  const next = childrenOf(nodesEl, more).map((e) => rowOf(e));
+  assert.equal(next[0]!.label, 'rc-node-0');
+  assert.equal(next[1]!.description, 'Ready · linux · 3 pods');
+  assert.deepEqual(
+    childrenOf(nodesEl, snap).map((e) => rowOf(e).description),
+    first,
+    'the earlier snapshot still gives its own rows',
+  );
+});
+
 const running: CaptureInfo = {
   name: 'capture-abc',
   namespace: 'default',
