@@ -9,8 +9,15 @@ import type { Selection, UiTarget } from './targets.js';
 export const KUBE_EXT_ID = 'ms-kubernetes-tools.vscode-kubernetes-tools';
 /** Tree view id of the Kubernetes extension's Cluster Explorer. */
 export const KUBE_EXPLORER_VIEW = 'extension.vsKubernetesExplorer';
-/** Its rows' contextValue: `vsKubernetes.resource.${resourceKind.abbreviation}`. */
-export const KUBE_ITEM = { node: 'vsKubernetes.resource.node', pod: 'vsKubernetes.resource.pod' } as const;
+/**
+ * Its rows' contextValue as VS Code sees it: `vsKubernetes.resource.${abbreviation}`, and its
+ * explorer appends `k8s-watchable` with no separator to kinds it can watch (nodes and pods among
+ * them; seen in 1.4.1), so a node row is `vsKubernetes.resource.nodek8s-watchable`.
+ */
+export const KUBE_ITEM = {
+  node: 'vsKubernetes.resource.nodek8s-watchable',
+  pod: 'vsKubernetes.resource.podk8s-watchable',
+} as const;
 /** `nodeCategory` of every Cluster Explorer row object VS Code passes to a command. */
 export const KUBE_NODE_CATEGORY = 'kubernetes-explorer-node';
 

@@ -137,8 +137,18 @@ test('package.json: Start/Quick Capture on the Cluster Explorer node and pod row
     const re = /viewItem =~ \/(.*)\/$/.exec(m.when);
     assert.ok(re, m.when);
     const rx = new RegExp(re[1]!);
-    assert.ok(rx.test(KUBE_ITEM.node) && rx.test(KUBE_ITEM.pod));
-    assert.ok(!rx.test('vsKubernetes.resource.deployment') && !rx.test('vsKubernetes.resource.podtemplate'));
+    assert.ok(rx.test(KUBE_ITEM.node) && rx.test(KUBE_ITEM.pod), `${rx} matches the real rows`);
+    // Without the watchable suffix too (older releases, kinds it does not watch).
+    assert.ok(rx.test('vsKubernetes.resource.node') && rx.test('vsKubernetes.resource.pod'));
+    for (const other of [
+      'vsKubernetes.resource.deployment',
+      'vsKubernetes.resource.deploymentk8s-watchable',
+      'vsKubernetes.resource.podtemplate',
+      'vsKubernetes.resource.podtemplatek8s-watchable',
+      'vsKubernetes.resource.namespacek8s-watchable',
+      'vsKubernetes.nodes',
+    ])
+      assert.ok(!rx.test(other), `${rx} does not match ${other}`);
   }
   assert.equal(pkg.extensionDependencies, undefined);
   assert.equal(pkg.dependencies?.['vscode-kubernetes-tools-api'], undefined);
