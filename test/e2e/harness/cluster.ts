@@ -81,6 +81,18 @@ async function waitRunning(kubeconfig: string, namespace: string, name: string, 
   }
 }
 
+/** One traffic pod of a chosen name on `node` (e.g. a name unique across namespaces), running with an IP. */
+export async function runPod(
+  kubeconfig: string,
+  namespace: string,
+  name: string,
+  node: string,
+  args: string[],
+): Promise<string> {
+  await apply(kubeconfig, pod(namespace, name, node, args));
+  return waitRunning(kubeconfig, namespace, name);
+}
+
 /** Server on `serverNode`, client on `clientNode` sending HTTP (8080) and UDP (9000) to it. */
 export async function startTraffic(
   kubeconfig: string,

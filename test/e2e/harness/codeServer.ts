@@ -87,6 +87,8 @@ export interface StartOptions {
   setup: Setup;
   settings?: Record<string, unknown>;
   env?: Record<string, string>;
+  /** Other extensions' .vsix files, installed in this order before ours (dependencies first). */
+  extraVsix?: string[];
 }
 
 export interface LaunchOptions extends StartOptions {
@@ -168,12 +170,14 @@ export async function launchCodeServer(o: LaunchOptions): Promise<CodeServer> {
     ...o.env,
   };
   const common = ['--user-data-dir', userDataDir, '--extensions-dir', extDir];
-  const inst = spawnSync(
-    o.setup.node24,
-    [o.setup.codeServerEntry, ...common, '--install-extension', o.vsix, '--force'],
-    { env, encoding: 'utf8' },
-  );
-  if (inst.status !== 0) throw new Error(`installing the vsix failed: ${inst.stdout}\n${inst.stderr}`);
+  for (const vsix of [...(o.extraVsix ?? []), o.vsix]) {
+    const inst = spawnSync(
+      o.setup.node24,
+      [o.setup.codeServerEntry, ...common, '--install-extension', vsix, '--force'],
+      { env, encoding: 'utf8' },
+    );
+    if (inst.status !== 0) throw new Error(`installing ${vsix} failed: ${inst.stdout}\n${inst.stderr}`);
+  }
 
   const port = o.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;

@@ -85,3 +85,24 @@ export async function paletteToFilter(page: Page, ns: string, duration = '10s'):
   await page.keyboard.press('Enter');
   await page.waitForTimeout(500);
 }
+
+/**
+ * Focuses a row of the focused tree by typing its label (VS Code's type navigation), for rows a
+ * virtual list has not rendered yet (a node among hundreds); resolves to the focused row.
+ */
+export async function focusRowByTyping(page: Page, label: string, timeoutMs = 60_000): Promise<Locator> {
+  const focused = page.locator('.monaco-list-row.focused', { hasText: label }).first();
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    await page.keyboard.type(label, { delay: 30 });
+    try {
+      await focused.waitFor({ timeout: 3000 });
+      return focused;
+    } catch {
+      // Rows still loading, or the typed prefix timed out: type again.
+      await page.waitForTimeout(1000);
+    }
+  }
+  await focused.waitFor({ timeout: 1000 });
+  return focused;
+}
