@@ -125,7 +125,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     let sel: Selection;
     if (isKubeExplorerArg(clicked)) {
       // A node or pod row of the Kubernetes extension's Cluster Explorer (optional integration).
-      sel = await kubeExplorerTargets(clicked, all, ui.service, log);
+      sel = await kubeExplorerTargets(clicked, all, ui.service, log, events);
     } else {
       const rows = (Array.isArray(all) ? all : undefined) as ClusterElement[] | undefined;
       const fallback = clicked ?? ui.clusters.view.selection[0];

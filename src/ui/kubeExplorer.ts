@@ -7,6 +7,7 @@ import type { Selection } from '../views/targets.js';
 import type { ClusterService } from './clusterService.js';
 import { UserError } from './commands.js';
 import type { Log } from './log.js';
+import type { TestEventSink } from './testEvents.js';
 
 type KubeApi<T> = { available: true; api: T } | { available: false; reason: string };
 interface KubeApiBroker {
@@ -55,6 +56,7 @@ export async function kubeExplorerTargets(
   all: unknown,
   service: ClusterService,
   log: Log,
+  events: TestEventSink = () => {},
 ): Promise<Selection> {
   const b = await broker();
   const explorer = api<ClusterExplorerV1>(b, 'clusterexplorer');
@@ -73,6 +75,12 @@ export async function kubeExplorerTargets(
       `Kubernetes extension: context ${context ?? '(unknown)'}, kubeconfig ${kubeconfig.pathType === 'host' ? kubeconfig.hostPath : `${kubeconfig.wslPath} (WSL)`}`,
     );
   const r = kubeExplorerSelection(nodes, context, await service.contexts());
+  // What their API and kubectl answered, for the e2e test against the real extension.
+  events('kubeExplorerRows', {
+    rows: nodes.map((n) => (n ? { nodeType: n.nodeType, kind: n.resourceKind?.manifestKind, name: n.name } : null)),
+    theirContext: context ?? null,
+    ...(r.ok ? { context: r.selection.context, warnings: r.warnings } : { error: r.error }),
+  });
   if (!r.ok) throw new UserError(r.error);
   for (const w of r.warnings) {
     log.warn(w);

@@ -152,7 +152,12 @@ test(
     const req = await waitForAny(session, ['startRequested', 'commandError'], 30_000, since);
     if (req.event === 'commandError') throw new Error(`start failed in the ui: ${String(req.message)}`);
     assert.deepEqual(req.targets, [{ kind: 'node', name: node }]);
-    assert.equal(req.context, context, "the Kubernetes extension's context");
+    // Resolved through their clusterExplorer API; the context read through their kubectl.
+    const rows = await session.waitForEvent('kubeExplorerRows', 5_000, (e) => Number(e.t) >= since);
+    assert.deepEqual(rows.rows, [{ nodeType: 'resource', kind: 'Node', name: node }]);
+    assert.equal(rows.theirContext, context);
+    assert.deepEqual(rows.warnings, []);
+    assert.equal(req.context, context);
     const planned = await session.waitForEvent('progress', 60_000, (e) => e.type === 'planned' && Number(e.t) >= since);
     const capture = planned.capture as string;
     captures.push(capture);
@@ -191,6 +196,9 @@ test(
     const req = await waitForAny(session, ['startRequested', 'commandError'], 30_000, since);
     if (req.event === 'commandError') throw new Error(`start failed in the ui: ${String(req.message)}`);
     assert.deepEqual(req.targets, [{ kind: 'pod', namespace: ns, name: podName }]);
+    const rows = await session.waitForEvent('kubeExplorerRows', 5_000, (e) => Number(e.t) >= since);
+    assert.deepEqual(rows.rows, [{ nodeType: 'resource', kind: 'Pod', name: podName }]);
+    assert.deepEqual(rows.warnings, []);
     const flow = await session.waitForEvent('startFlow', 5_000, (e) => Number(e.t) >= since);
     assert.equal(flow.quick, true);
     const planned = await session.waitForEvent('progress', 60_000, (e) => e.type === 'planned' && Number(e.t) >= since);
