@@ -20,6 +20,27 @@ export interface WorkerRun {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/** Capture name and start timestamp the worker tests run with (archive names derive from them). */
+export const TEST_CAPTURE = 'rcx-cap';
+export const TEST_TIMESTAMP = '20261126050709UTC';
+
+/** Retina's env for a worker test: node rc-node-1, host-path output, no blob secret. */
+export function workerEnv(
+  hostDir: string,
+  termLog: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    CAPTURE_NAME: TEST_CAPTURE,
+    NODE_HOST_NAME: 'rc-node-1',
+    CAPTURE_START_TIMESTAMP: TEST_TIMESTAMP,
+    HOSTPATH: hostDir,
+    RCAP_TERMINATION_LOG: termLog,
+    RCAP_BLOB_SECRET_FILE: '',
+    ...extra,
+  };
+}
+
 export function workerCommand(): string[] {
   return process.env.RCX_WORKER === 'dist'
     ? [process.execPath, path.join(repoRoot, 'dist/worker.cjs')]

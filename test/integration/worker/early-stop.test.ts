@@ -8,9 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createNetns, type NetnsPair } from '../../support/netns.js';
-import { readResult, runWorker } from '../../support/worker.js';
-
-const TS = '20261126100000UTC';
+import { readResult, runWorker, workerEnv } from '../../support/worker.js';
 
 describe('stop during the worker start-up', { timeout: 120_000 }, () => {
   let net: NetnsPair;
@@ -28,17 +26,11 @@ describe('stop during the worker start-up', { timeout: 120_000 }, () => {
     dirs.push(d);
     const hostDir = path.join(d, 'host');
     const term = path.join(d, 'term.json');
-    const env = {
-      CAPTURE_NAME: 'rcx-early',
-      NODE_HOST_NAME: 'rc-node-1',
-      CAPTURE_START_TIMESTAMP: TS,
+    const env = workerEnv(hostDir, term, {
       CAPTURE_DURATION: '60s',
       CAPTURE_INTERFACES: net.nodeIf,
-      HOSTPATH: hostDir,
-      RCAP_TERMINATION_LOG: term,
-      RCAP_BLOB_SECRET_FILE: '',
       RCAP_READY_FILE: path.join(d, 'ready'),
-    };
+    });
     return { w: runWorker(net.node, env, { init }), hostDir, term };
   };
 

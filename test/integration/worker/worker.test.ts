@@ -9,9 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { EXIT, type CaptureManifest } from '../../../src/contract/index.js';
 import { createNetns, sendUdp, type NetnsPair } from '../../support/netns.js';
-import { capinfos, listDir, readResult, runWorker, tshark, unpack } from '../../support/worker.js';
+import {
+  TEST_TIMESTAMP,
+  capinfos,
+  listDir,
+  readResult,
+  runWorker,
+  tshark,
+  unpack,
+  workerEnv,
+} from '../../support/worker.js';
 
-const TS = '20261126050709UTC';
+const TS = TEST_TIMESTAMP;
 
 function tmp(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `rcx-${prefix}-`));
@@ -44,18 +53,6 @@ function assertMonotonicPerInterface(file: string): void {
   }
 }
 
-function baseEnv(hostDir: string, termLog: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    CAPTURE_NAME: 'rcx-cap',
-    NODE_HOST_NAME: 'rc-node-1',
-    CAPTURE_START_TIMESTAMP: TS,
-    HOSTPATH: hostDir,
-    RCAP_TERMINATION_LOG: termLog,
-    RCAP_BLOB_SECRET_FILE: '',
-    ...extra,
-  };
-}
-
 describe('capture worker in network namespaces', { timeout: 150_000 }, () => {
   let net: NetnsPair;
   let podNet: NetnsPair;
@@ -77,7 +74,7 @@ describe('capture worker in network namespaces', { timeout: 150_000 }, () => {
 
   test('node mode, duration stop: every packet in the file, metadata, manifest, ISBs', async () => {
     const { hostDir, term } = workDirs();
-    const w = runWorker(net.node, baseEnv(hostDir, term, { CAPTURE_DURATION: '4s', CAPTURE_INTERFACES: net.nodeIf }));
+    const w = runWorker(net.node, workerEnv(hostDir, term, { CAPTURE_DURATION: '4s', CAPTURE_INTERFACES: net.nodeIf }));
     try {
       await w.waitFor(/capturing on/);
       await sendUdp(net.peer, net.nodeIp, 40000, 2000, { tag: 'node', size: 200 });
@@ -143,7 +140,7 @@ describe('capture worker in network namespaces', { timeout: 150_000 }, () => {
     const pods = [{ namespace: 'default', name: 'web-0', ip: podNet.podIp as string }];
     const w = runWorker(
       podNet.node,
-      baseEnv(hostDir, term, { CAPTURE_DURATION: '60s', RCAP_TARGET_PODS: JSON.stringify(pods) }),
+      workerEnv(hostDir, term, { CAPTURE_DURATION: '60s', RCAP_TARGET_PODS: JSON.stringify(pods) }),
     );
     let stopMs = 0;
     try {
@@ -187,7 +184,7 @@ describe('capture worker in network namespaces', { timeout: 150_000 }, () => {
     const pods = [{ namespace: 'default', name: 'elsewhere', ip: net.peerIp }];
     const w = runWorker(
       net.node,
-      baseEnv(hostDir, term, {
+      workerEnv(hostDir, term, {
         CAPTURE_DURATION: '60s',
         RCAP_TARGET_PODS: JSON.stringify(pods),
         INCLUDE_METADATA: 'false',
@@ -222,7 +219,7 @@ describe('capture worker in network namespaces', { timeout: 150_000 }, () => {
     const { hostDir, term } = workDirs();
     const w = runWorker(
       net.node,
-      baseEnv(hostDir, term, {
+      workerEnv(hostDir, term, {
         CAPTURE_MAX_SIZE: '1',
         CAPTURE_FILE_COUNT: '3',
         CAPTURE_INTERFACES: net.nodeIf,
@@ -267,7 +264,7 @@ describe('capture worker in network namespaces', { timeout: 150_000 }, () => {
     const { hostDir, term } = workDirs();
     const w = runWorker(
       net.node,
-      baseEnv(hostDir, term, {
+      workerEnv(hostDir, term, {
         CAPTURE_MAX_SIZE: '1',
         CAPTURE_DURATION: '60s',
         CAPTURE_INTERFACES: net.nodeIf,
@@ -295,7 +292,7 @@ describe('capture worker in network namespaces', { timeout: 150_000 }, () => {
 
   test('a bad filter ends the worker with libpcap text and EXIT.badFilter before capturing', async () => {
     const { hostDir, term } = workDirs();
-    const w = runWorker(net.node, baseEnv(hostDir, term, { CAPTURE_DURATION: '5s', PCAP_FILTER: 'tcp port and (' }));
+    const w = runWorker(net.node, workerEnv(hostDir, term, { CAPTURE_DURATION: '5s', PCAP_FILTER: 'tcp port and (' }));
     const { code } = await w.exited;
     assert.equal(code, EXIT.badFilter);
     const r = readResult(term);
@@ -306,7 +303,7 @@ describe('capture worker in network namespaces', { timeout: 150_000 }, () => {
 
   test('a missing interface ends the worker with EXIT.badInterface', async () => {
     const { hostDir, term } = workDirs();
-    const w = runWorker(net.node, baseEnv(hostDir, term, { CAPTURE_DURATION: '5s', CAPTURE_INTERFACES: 'nope0' }));
+    const w = runWorker(net.node, workerEnv(hostDir, term, { CAPTURE_DURATION: '5s', CAPTURE_INTERFACES: 'nope0' }));
     assert.equal((await w.exited).code, EXIT.badInterface);
     assert.match(readResult(term).reason ?? '', /interface nope0 does not exist/);
   });
