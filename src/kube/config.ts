@@ -39,8 +39,8 @@ type KubeConfigCtor = new () => KubeConfig;
 
 async function kubeConfigClass(): Promise<KubeConfigCtor> {
   // Lazy: the client is heavy and ESM-only; activation must stay cheap.
-  const k8s = await import('@kubernetes/client-node');
-  return k8s.KubeConfig;
+  const { KubeConfig } = await import(/* webpackChunkName: "k8s-config" */ './k8sConfig.js');
+  return KubeConfig;
 }
 
 /** Reads and merges the files (first wins). Missing files are skipped as kubectl does. */

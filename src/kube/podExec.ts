@@ -2,7 +2,7 @@
 // list/create/delete pods, wait for Running with a watch, and exec with stdout streamed into
 // a Writable (with backpressure: the websocket is paused while the writable is full).
 import { PassThrough, type Writable } from 'node:stream';
-import type * as K8sModule from '@kubernetes/client-node';
+import type * as K8sModule from './k8sApi.js';
 import type { CoreV1Api, KubeConfig, V1Pod, V1Status } from '@kubernetes/client-node';
 import type { HelperPodDoor, PodManifest, PodSummary, Toleration } from '../download/hostpath.js';
 
@@ -58,12 +58,12 @@ export class PodExecDoor implements HelperPodDoor {
 
   /** From a loaded KubeConfig (e.g. the kube door's). */
   static async create(kc: KubeConfig): Promise<PodExecDoor> {
-    const k8s = await import('@kubernetes/client-node');
+    const k8s = await import(/* webpackChunkName: "k8s-api" */ './k8sApi.js');
     return new PodExecDoor(k8s, kc, kc.makeApiClient(k8s.CoreV1Api));
   }
 
   static async fromFile(file: string, context?: string): Promise<PodExecDoor> {
-    const k8s = await import('@kubernetes/client-node');
+    const k8s = await import(/* webpackChunkName: "k8s-api" */ './k8sApi.js');
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(file);
     if (context) kc.setCurrentContext(context);
