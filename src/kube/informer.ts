@@ -55,6 +55,7 @@ export class Informer<T extends KubeObject> {
   /** Bumped by forceRelist(): a list that started before it must not count as the re-list. */
   private relistGeneration = 0;
   private started = false;
+  private listing = false;
   private hasSynced = false;
   private resolveSynced!: () => void;
   private rejectSynced!: (e: unknown) => void;
@@ -122,6 +123,15 @@ export class Informer<T extends KubeObject> {
     this.wake();
   }
 
+  /**
+   * The Refresh button: re-list unless a list is running now. That list and the watch resumed
+   * from its version miss nothing, so clicking Refresh again mid-list (or twenty times) does
+   * not throw the running list away and start over, as forceRelist() must.
+   */
+  refresh(): void {
+    if (!this.listing) this.forceRelist();
+  }
+
   /** Ends the current watch and any reconnect backoff, so the loop acts at once. */
   private wake(): void {
     this.watchAbort?.abort();
@@ -170,9 +180,18 @@ export class Informer<T extends KubeObject> {
   }
 
   private async relist(): Promise<void> {
+    this.listing = true;
+    try {
+      await this.listPages();
+    } finally {
+      this.listing = false;
+    }
+  }
+
+  private async listPages(): Promise<void> {
     const generation = this.relistGeneration;
     const path = resourcePath(this.kind, this.opts.namespace);
-    const items: T[] = [];
+    const seen = new Set<string>();
     let cont: string | undefined;
     let rv: string | undefined;
     do {
@@ -184,17 +203,22 @@ export class Informer<T extends KubeObject> {
         ctx: { verb: 'list', resource: this.kind.display, namespace: this.opts.namespace },
         signal: this.abort.signal,
       });
-      items.push(...page.items);
+      // Applied page by page: an unchanged object's fresh copy is dropped at once instead of
+      // being held (5,000 pods) until the last page, which made every re-list grow the heap.
+      for (const obj of page.items) {
+        const key = objectKey(obj);
+        seen.add(key);
+        const old = this.store.get(key);
+        if (!old || old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.upsert(obj);
+      }
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion;
     } while (cont);
-    // Replace the store, emitting the difference (a re-list after 410 may have missed deletes).
-    const fresh = new Map(items.map((o) => [objectKey(o), o]));
-    for (const [key, old] of [...this.store]) if (!fresh.has(key)) this.remove(old);
-    for (const obj of items) {
-      const old = this.store.get(objectKey(obj));
-      if (!old || old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.upsert(obj);
-    }
+    // Listed: a refresh() from here on (e.g. from a sync listener below) must re-list.
+    this.listing = false;
+    // Objects the full list no longer has were deleted meanwhile (a re-list after 410 may have
+    // missed their delete events).
+    for (const [key, old] of [...this.store]) if (!seen.has(key)) this.remove(old);
     // forceRelist() during this list: its caller wants a list that started after the call.
     this.resourceVersion = generation === this.relistGeneration ? rv : undefined;
     this.hasSynced = true;

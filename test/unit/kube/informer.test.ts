@@ -163,3 +163,61 @@ test('forceRelist cuts a long reconnect backoff short', { timeout: 10_000 }, asy
   assert.equal(lists, 2);
   inf.dispose();
 });
+
+test(
+  'refresh() re-lists when idle but leaves a running list alone; pages apply as they come',
+  { timeout: 10_000 },
+  async () => {
+    // Two-page lists; the second page of a list waits until the test releases it.
+    let requests = 0;
+    let releasePage2: (() => void) | undefined;
+    const pages: { items: KubeObject[]; cont?: string; rv: string }[][] = [
+      [
+        { items: [pod('a', '1'), pod('b', '2')], cont: 'x', rv: '10' },
+        { items: [pod('c', '3')], rv: '10' },
+      ],
+      [
+        { items: [pod('a', '1'), pod('b', '7')], cont: 'y', rv: '20' },
+        { items: [], rv: '20' },
+      ],
+    ];
+    let listNo = -1;
+    const t: InformerTransport = {
+      request: async <R>(opts: RequestOptions) => {
+        requests++;
+        if (!opts.query?.continue) listNo++;
+        const list = pages[listNo];
+        if (!list) throw new Error('unexpected list');
+        const page = opts.query?.continue ? list[1]! : list[0]!;
+        if (opts.query?.continue && listNo === 1) await new Promise<void>((r) => (releasePage2 = r));
+        return { metadata: { resourceVersion: page.rv, continue: page.cont }, items: page.items } as R;
+      },
+      stream: async () => new PassThrough(),
+    };
+    const inf = new Informer<KubeObject>(t, KINDS.pods, { pageSize: 2 }).start();
+    await inf.synced;
+    assert.deepEqual(
+      inf
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ['a', 'b', 'c'],
+    );
+    const events: string[] = [];
+    inf.on((e) => events.push(`${e.type}:${e.object.metadata?.name}`));
+
+    inf.refresh(); // idle: re-lists
+    while (!releasePage2) await new Promise((r) => setImmediate(r));
+    // First page of the re-list applied before the second arrived; the unchanged copy of a is not.
+    assert.deepEqual(events, ['update:b']);
+    assert.equal(inf.get('ns', 'c')?.metadata?.name, 'c', 'deletes wait for the whole list');
+    inf.refresh(); // a list is running: no restart
+    inf.refresh();
+    releasePage2();
+    while (events.length < 2) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(events, ['update:b', 'delete:c']);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(requests, 4, 'two lists of two pages: the refreshes during the second did not start a third');
+    inf.dispose();
+  },
+);
