@@ -75,8 +75,12 @@ export class KubeDoor {
     this.opts.log?.(msg);
   }
 
-  /** Lazily started informer of one kind; the same instance for every caller. */
-  informer<K extends keyof DoorInformers>(kind: K): DoorInformers[K] {
+  /**
+   * Lazily started informer of one kind; the same instance for every caller. `start: false`
+   * hands out the shared instance without listing yet (its owner calls start() when needed;
+   * any other caller's plain informer() starts it).
+   */
+  informer<K extends keyof DoorInformers>(kind: K, opts: { start?: boolean } = {}): DoorInformers[K] {
     if (this.disposed) throw new KubeError('aborted', 'This cluster connection was closed.');
     let inf = this.informers[kind] as DoorInformers[K] | undefined;
     if (!inf) {
@@ -89,8 +93,8 @@ export class KubeDoor {
             : new Informer<KubeObject>(this.transport, KINDS[kind], { log });
       inf = made as unknown as DoorInformers[K];
       this.informers[kind] = inf;
-      inf.start();
     }
+    if (opts.start !== false) inf.start();
     return inf;
   }
 

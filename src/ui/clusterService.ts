@@ -29,7 +29,11 @@ export class ClusterService implements vscode.Disposable {
   readonly onDidChangeCaptures = this.capturesChanged.event;
   private contextsCache: ContextInfo[] | undefined;
 
-  constructor(private readonly log: Log) {}
+  /** `mark`: records the first time each step of opening a cluster happened (bench:ui stages). */
+  constructor(
+    private readonly log: Log,
+    private readonly mark: (stage: string) => void = () => {},
+  ) {}
 
   hasKubeconfig(): boolean {
     return kubeconfigFiles().length > 0;
@@ -41,6 +45,7 @@ export class ClusterService implements vscode.Disposable {
       const { EngineHub } = await import(/* webpackChunkName: "engine" */ '../views/engineHub.js');
       const files = kubeconfigFiles();
       const src = new EngineHub(files, (m) => this.log.info(m));
+      this.mark('clientLoaded');
       this.log.info(
         `Kubernetes client loaded in ${Math.round(performance.now() - t0)} ms (${files.join(', ') || 'default kubeconfig'})`,
       );
@@ -82,6 +87,7 @@ export class ClusterService implements vscode.Disposable {
   /** The snapshot once every informer listed (or failed, or `timeoutMs` passed): for pickers. */
   async syncedCluster(context: string, timeoutMs = 20_000): Promise<ClusterSnapshot> {
     const feeds = await this.open(context);
+    feeds.wantPods();
     const now = feeds.cluster.current();
     if (now.synced || now.error) return now;
     return new Promise((resolve) => {
@@ -96,6 +102,16 @@ export class ClusterService implements vscode.Disposable {
         if (s.synced || s.error) done();
       });
     });
+  }
+
+  /** The snapshot of a context whose feeds are open already, without waiting. */
+  peek(context: string): ClusterSnapshot | undefined {
+    return this.feeds.get(context)?.feeds.cluster.current();
+  }
+
+  /** Start listing the context's pods (the tree calls this once its first rows are out). */
+  wantPods(context: string): void {
+    this.feeds.get(context)?.feeds.wantPods();
   }
 
   async captures(context: string): Promise<CaptureInfo[]> {
@@ -117,7 +133,10 @@ export class ClusterService implements vscode.Disposable {
     const src = await this.load();
     const again = this.feeds.get(context);
     if (again) return again.feeds;
+    await src.engine(context);
+    this.mark('engineReady');
     const feeds = await src.feeds(context);
+    this.mark('nodesListed');
     const raced = this.feeds.get(context);
     if (raced) {
       feeds.dispose();

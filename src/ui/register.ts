@@ -19,8 +19,9 @@ export function registerUi(context: vscode.ExtensionContext, activatedAt: number
   const log = createLog(subs);
   const events = createTestEvents();
   const commands = new CommandRegistry(log, events);
-  const service = new ClusterService(log);
-  const clusters = new ClusterTree(service, events, activatedAt);
+  // The first render's steps come from both the service (cluster open) and the tree (VS Code's asks).
+  const service = new ClusterService(log, (stage) => clusters.mark(stage));
+  const clusters: ClusterTree = new ClusterTree(service, events, activatedAt);
   const captures = new CaptureTree(service);
   const status = new CaptureStatusBar(events);
   subs.push(commands, service, clusters, captures, status);

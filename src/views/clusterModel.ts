@@ -120,6 +120,9 @@ export function childrenOf(e: ClusterElement, snap: ClusterSnapshot | undefined)
     ];
   }
   if (!snap) return [];
+  // The context's rows were answered before the cluster opened: its error shows in the groups.
+  if (snap.error && (e.type === 'nodes' || e.type === 'namespaces'))
+    return [{ type: 'message', context: ctx, key: `error-${e.type}`, text: snap.error, error: true }];
   const podsSynced = isSynced(snap, 'pods');
   switch (e.type) {
     case 'nodes': {

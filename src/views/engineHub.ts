@@ -18,7 +18,12 @@ export interface Feed<T> {
 export interface ContextFeeds {
   cluster: Feed<ClusterSnapshot>;
   captures: Feed<CaptureInfo[]>;
-  /** Re-lists every informer of the context (the Refresh command); keeps the connections. */
+  /**
+   * Starts listing pods (idempotent). Pods are the heavy list (thousands on a big cluster): the
+   * tree asks for them once its first rows are out, pickers when they open.
+   */
+  wantPods(): void;
+  /** Re-lists every informer of the context not listing now (the Refresh command); keeps the connections. */
   relist(): void;
   dispose(): void;
 }
@@ -157,8 +162,9 @@ export function feedsFromInformers(context: string, inf: TreeInformers): Context
       current: () => jobsToCaptures(context, inf.jobs.list() as V1Job[] as JobLike[]),
       onChange: (l) => captureEvents.on(l),
     },
+    wantPods: () => void inf.pods.start(),
     relist: () => {
-      for (const i of [...cluster, inf.jobs]) i.forceRelist();
+      for (const i of [...cluster, inf.jobs]) i.refresh();
     },
     dispose: () => {
       for (const u of unsubscribe) u();
@@ -168,7 +174,7 @@ export function feedsFromInformers(context: string, inf: TreeInformers): Context
   };
 }
 
-const PODS_AFTER_NODES_MS = 2000;
+const NODES_WAIT_MS = 2000;
 
 /** Engines (and so doors and informers) per context for one kubeconfig; dispose closes all. */
 export class EngineHub {
@@ -204,18 +210,20 @@ export class EngineHub {
     const { door } = await this.engine(context);
     const nodes = door.informer('nodes');
     const namespaces = door.informer('namespaces');
-    // Pods (thousands on a big cluster) are listed after the nodes, so the Nodes list is not
-    // parsed behind them; bounded, so an unreachable cluster still gets its error row.
+    // The first rows wait for the nodes (a "Loading…" row would cost a whole-tree refresh more);
+    // bounded, so an unreachable cluster still gets its error row.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       nodes.synced.catch(() => undefined),
-      new Promise((r) => (timer = setTimeout(r, PODS_AFTER_NODES_MS))),
+      new Promise((r) => (timer = setTimeout(r, NODES_WAIT_MS))),
     ]);
     clearTimeout(timer);
+    // Pods (thousands on a big cluster) wait for wantPods(): listing them while the first rows
+    // render kept both the extension host and the API server busy on VS Code's critical path.
     return feedsFromInformers(context, {
       nodes,
       namespaces,
-      pods: door.informer('pods'),
+      pods: door.informer('pods', { start: false }),
       jobs: door.informer('jobs'),
     });
   }

@@ -23,8 +23,13 @@ function fake(items: object[], synced = true) {
       return () => listeners.delete(l);
     },
     onSync: () => () => {},
-    forceRelist() {
+    refresh() {
       this.relists++;
+    },
+    starts: 0,
+    start() {
+      this.starts++;
+      return this;
     },
     emit: () => listeners.forEach((l) => l()),
     listeners,
@@ -73,6 +78,10 @@ test('feeds map informer objects to tree snapshots and coalesce change bursts', 
   for (let i = 0; i < 50; i++) pods.emit();
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(calls, 1, 'one tree refresh for a burst');
+  assert.equal(pods.starts, 0, 'pods are not listed until asked for');
+  f.wantPods();
+  f.wantPods();
+  assert.equal(pods.starts, 2, 'wantPods starts the pods informer (start() itself is idempotent)');
   f.relist();
   assert.equal(nodes.relists + pods.relists + jobs.relists, 3);
   f.dispose();

@@ -78,10 +78,21 @@ test('large lists are paged by PAGE_SIZE', () => {
   assert.equal(childrenOf(pages[2]!, many).length, 50);
 });
 
-test('unsynced shows Loading…, errors show on the context', () => {
+test('unsynced shows Loading…, errors show on the context, or in its groups when it was answered early', () => {
   assert.equal(rowOf(childrenOf({ type: 'nodes', context: 'c' }, { ...snap, synced: false })[0]!).label, 'Loading…');
-  const err = childrenOf({ type: 'context', context: ctx }, { ...snap, error: 'Cannot list nodes: 403' });
+  const failed = { ...snap, synced: false, error: 'Cannot list nodes: 403' };
+  const err = childrenOf({ type: 'context', context: ctx }, failed);
   assert.equal(rowOf(err[0]!).label, 'Cannot list nodes: 403');
+  // The tree answers a context before its cluster opened (no snapshot): the two groups.
+  assert.deepEqual(
+    childrenOf({ type: 'context', context: ctx }, undefined).map((e) => e.type),
+    ['nodes', 'namespaces'],
+  );
+  for (const type of ['nodes', 'namespaces'] as const) {
+    const rows = childrenOf({ type, context: 'c' }, failed);
+    assert.equal(rows.length, 1);
+    assert.equal(rowOf(rows[0]!).label, 'Cannot list nodes: 403', `${type} shows the error, not Loading…`);
+  }
 });
 
 test('nodes show once listed, before the pods: counts say loading, namespaces wait for pods', () => {
