@@ -97,6 +97,37 @@ async function main(): Promise<void> {
   }
 }
 
+const RENDER_RUNS = Number(process.env.BENCH_UI_RENDER_RUNS ?? 3);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/**
+ * Opens the view in a fresh session: the extension's own "nodes shown" event (its reply with the
+ * Nodes group's rows) and the time those rows appear in the workbench's DOM — the first row
+ * under Nodes: a page row ("1–200") on a big cluster, else a node — both from the start of
+ * activate() (the activated event's wall-clock time minus its duration).
+ */
+async function firstRender(s: Session): Promise<{
+  activated: Record<string, unknown>;
+  shown: Record<string, unknown>;
+  domMs: number;
+}> {
+  const nodeRow = s.page
+    .locator('.monaco-list-row', { hasText: /^\s*(1–\d+\s*$|rc-node-\d+)/ })
+    .first()
+    .waitFor({ timeout: 60_000 })
+    .then(() => Date.now());
+  await openRetinaView(s.page);
+  const activated = await s.waitForEvent('activated', 30_000);
+  const shown = await s.waitForEvent('nodesShown', 30_000);
+  const domAt = await nodeRow;
+  const activateStart = Number(activated.t) - Number(activated.ms);
+  return { activated, shown, domMs: domAt - activateStart };
+}
+
 async function measure(
   vsix: string,
   bundle: number,
@@ -107,9 +138,8 @@ async function measure(
   const load1m = os.loadavg()[0]!;
   const s = await startSession({ kubeconfig, vsix, setup });
   try {
-    await openRetinaView(s.page);
-    const activated = await s.waitForEvent('activated', 30_000);
-    const shown = await s.waitForEvent('nodesShown', 30_000);
+    const first = await firstRender(s);
+    const { activated, shown } = first;
     // Node rows show once nodes are listed; their pod counts follow when the pods are.
     const counted = await s.waitForEvent('nodePodsCounted', 60_000);
     // With a few nodes, check the rows are really on screen; with hundreds (scale mode) they are
@@ -125,7 +155,18 @@ async function measure(
     const rss1 = exthostRss(s.eventsFile);
     const { toStatus, toCapturing } = await startToStatus(s);
     const activationMs = Number(activated.ms);
-    const renderMs = Number(shown.msSinceActivation);
+    // More fresh sessions for the render figures (one sample moves a lot on this machine).
+    const renders = [first];
+    for (let i = 1; i < RENDER_RUNS; i++) {
+      const again = await startSession({ kubeconfig, vsix, setup });
+      try {
+        renders.push(await firstRender(again));
+      } finally {
+        await again.close();
+      }
+    }
+    const renderMs = median(renders.map((r) => Number(r.shown.msSinceActivation)));
+    const domMs = median(renders.map((r) => r.domMs));
     const growth = rss0 !== undefined && rss1 !== undefined ? rss1 - rss0 : null;
     writeResult(
       'ui',
@@ -133,9 +174,12 @@ async function measure(
         activation_ms: activationMs,
         bundle_bytes: bundle,
         tree_first_render_ms: renderMs,
+        tree_first_render_runs: renders.map((r) => Number(r.shown.msSinceActivation)),
+        tree_first_render_dom_ms: domMs,
+        tree_first_render_dom_runs: renders.map((r) => r.domMs),
         tree_first_render_nodes: (shown.nodes as string[]).length,
         // ms since activation of each step up to the first node rows (src/ui/clusterTree.ts)
-        tree_first_render_stages: shown.stages ?? null,
+        tree_first_render_stages: renders.map((r) => r.shown.stages ?? null),
         tree_pods_counted_ms: Number(counted.msSinceActivation),
         tree_pods_counted_pods: Number(counted.pods),
         scale_pods: scale?.pods ?? 0,
@@ -156,11 +200,18 @@ async function measure(
         { figure: 'activation', value: activationMs, unit: 'ms', goal: '≤ 20', ok: activationMs <= 20 },
         { figure: 'main bundle', value: bundle, unit: 'bytes', goal: '≤ 1.5 MiB', ok: bundle <= 1.5 * 1024 * 1024 },
         {
-          figure: `activation → nodes shown (${(shown.nodes as string[]).length} nodes, ${scale?.pods ?? 0} scale pods)`,
+          figure: `activation → nodes shown (${(shown.nodes as string[]).length} nodes, ${scale?.pods ?? 0} scale pods; extension side, median of ${renders.length})`,
           value: renderMs,
           unit: 'ms',
           goal: (shown.nodes as string[]).length >= 500 ? '≤ 1000' : undefined,
           ok: (shown.nodes as string[]).length >= 500 ? renderMs <= 1000 : undefined,
+        },
+        {
+          figure: `activation → first Nodes rows in the workbench DOM (median of ${renders.length})`,
+          value: domMs,
+          unit: 'ms',
+          goal: (shown.nodes as string[]).length >= 500 ? '≤ 1000' : undefined,
+          ok: (shown.nodes as string[]).length >= 500 ? domMs <= 1000 : undefined,
         },
         {
           figure: `activation → node rows with pod counts (${Number(counted.pods)} pods)`,
@@ -179,7 +230,7 @@ async function measure(
         { figure: 'machine load (1-min loadavg at start)', value: load1m, unit: '' },
       ],
     );
-    console.log({ activationMs, bundle, renderMs, rss0, rss1, growth, toStatus, toCapturing });
+    console.log({ activationMs, bundle, renderMs, domMs, rss0, rss1, growth, toStatus, toCapturing });
   } finally {
     await s.close();
   }
