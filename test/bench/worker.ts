@@ -17,6 +17,7 @@
 //     captures (Quick Capture is 30 s; the default proposed duration is longer);
 //   - 8 s, 3 runs: kept to compare with earlier results; there start-up weighs much more.
 // BENCH_DURATIONS_S / BENCH_RUNS_PER_DURATION (comma lists, e.g. "30,8" / "2,3") override.
+// BENCH_WORKER_NODE_OPTIONS: NODE_OPTIONS for the worker, for experiments (the image sets none).
 //
 // Measured per run, read just before SIGTERM, after the sender stopped and a 1.1 s settle
 // (start-up included; the stop, the worker's archive (gzip) and its result are not):
@@ -253,6 +254,7 @@ async function runOnce(pair: NetnsPair, tool: Tool, rate: number, durationS: num
           HOSTPATH: outDir,
           RCAP_TERMINATION_LOG: resultFile,
           RCAP_BLOB_SECRET_FILE: '',
+          ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
         };
   const proc = spawn('ip', ['netns', 'exec', pair.nsB, ...NICE, ...args], {
     cwd: root,
