@@ -50,7 +50,7 @@ refresh() {
 
 if [ "${1:-}" = --refresh ]; then
   [ -d "$APP/node_modules/cap" ] || exit 0
-  exec 9>"$APP/.lock"
+  exec 9>"$APP.lock"
   flock 9
   refresh
   exit 0
@@ -104,7 +104,7 @@ fi
 
 # --- app dir --------------------------------------------------------------------------------
 mkdir -p "$APP"
-exec 9>"$APP/.lock"
+exec 9>"$APP.lock"
 flock 9
 stamp="$APP/node_modules/cap/.source"
 if [ ! -f "$APP/node_modules/cap/build/Release/cap.node" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$CAP_CACHE" ]; then
