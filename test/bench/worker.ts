@@ -25,7 +25,7 @@
 //     /proc/<pid>/stat kept as cpu_seconds_proc_stat) of the capturing processes. tcpdump: its
 //     process (`ip netns exec` and `nice` exec it). Worker: the pid chain is ip netns exec → nice →
 //     `sh rcap-init.sh` (exec'd, same pid) → node (its child); CPU is node's threads PLUS the
-//     rcap-init.sh shell (its own fork/exec and wait, ~1–2 ms, also kept alone as
+//     rcap-init.sh shell (its own start, fork and wait: 4–7 ms here, also kept alone as
 //     cpu_seconds_init_shell), i.e. everything the image runs;
 //   - cpu_seconds_steady = CPU from the moment the tool is capturing (tcpdump: "listening on";
 //     worker: its log line "capturing on …", written right after the pcap handles are open) to
