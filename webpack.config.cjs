@@ -1,6 +1,24 @@
 // Two bundles from one repo: the extension (runs in VS Code's extension host) and the capture
 // worker (runs in the Job pod on each node). Both share src/contract.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
+
+// After each worker build: copy the new bundle into the staged Node-24 worker runtime, if this
+// clone has one (scripts/worker-runtime.sh --refresh; .cache/ is never in the image's build
+// context, so this does nothing there). The test cluster's image map runs that copy, so a
+// rebuild with a cluster running is picked up by the next capture Job, as with `dist/` before.
+class RefreshStagedWorker {
+  apply(compiler) {
+    compiler.hooks.afterEmit.tap('RefreshStagedWorker', () => {
+      if (!fs.existsSync(path.resolve(__dirname, '.cache/worker-runtime/app/node_modules/cap'))) return;
+      const r = spawnSync('bash', [path.resolve(__dirname, 'scripts/worker-runtime.sh'), '--refresh'], {
+        stdio: 'inherit',
+      });
+      if (r.status !== 0) throw new Error(`scripts/worker-runtime.sh --refresh failed (${r.status ?? r.signal})`);
+    });
+  }
+}
 
 const common = (env, argv) => ({
   target: 'node20',
@@ -82,6 +100,7 @@ module.exports = (env, argv) => [
     },
     // cap is a native addon: it is installed next to the bundle (node_modules/cap), never bundled.
     externals: { ...common(env, argv).externals, cap: 'commonjs cap' },
+    plugins: [new RefreshStagedWorker()],
     resolve: {
       ...common(env, argv).resolve,
       // As for the extension: the ESM build of @azure/storage-common calls

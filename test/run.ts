@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { stageWorkerRuntime } from './support/workerRuntime.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SUITES = ['unit', 'integration', 'e2e'] as const;
@@ -52,9 +53,13 @@ async function main(): Promise<number> {
   if (unitFiles.length) failed += await runNodeTests(unitFiles, 2);
   if (clusterFiles.length === 0) return failed;
 
-  // The worker bundle is what the test cluster's image map runs, as the image would.
+  // The worker bundle is what the test cluster's image map runs, as the image would: on Node 24
+  // from the staged app dir (scripts/worker-runtime.sh; installs Node 24 and builds cap for it
+  // on a fresh machine, then copies the new bundle in). Worker tests with RCX_WORKER=dist use it too.
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) return 1;
+  const runtime = stageWorkerRuntime({ requireBundle: true });
+  console.error(`[test] worker runtime: Node ${runtime.nodeVersion}, ${runtime.app}`);
 
   const needsCluster = clusterFiles.some((f) => !f.includes(`${path.sep}unit${path.sep}`));
   type ClusterModule = {

@@ -101,7 +101,10 @@ const file = writeResult(
   {
     description:
       'SIGTERM → archive written / worker exit for a ~100 MB capture (random payloads), host path output, metadata on',
-    worker: process.env.RCX_WORKER === 'dist' ? 'dist/worker.cjs' : 'worker/src/main.ts (tsx)',
+    worker:
+      process.env.RCX_WORKER === 'dist'
+        ? 'dist/worker.cjs on the staged Node 24 image runtime'
+        : 'worker/src/main.ts (tsx)',
     note: 'shared 2-core machine: other sessions ran builds and clusters at the same time; see loadavg_1m per run',
     runs,
   },

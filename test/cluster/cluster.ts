@@ -22,11 +22,11 @@ import {
   nodeName,
   paths,
   ports,
-  repoRoot,
   type Paths,
   type Ports,
 } from './lib/paths.js';
 import { makeCerts, writeKubeconfig } from './lib/pki.js';
+import { stageWorkerRuntime, workerEntrypoint, type WorkerRuntime } from '../support/workerRuntime.js';
 import {
   isAlive,
   isOurs,
@@ -158,6 +158,10 @@ async function upLocked(opts: UpOptions): Promise<ClusterInfo> {
   if (!Number.isInteger(want.hollow) || want.hollow < 0 || want.hollow > 5000)
     throw new Error(`--hollow must be 0..5000, got ${want.hollow}`);
   const p = paths();
+  // The worker "image" (Node 24 + the image's app layout, scripts/worker-runtime.sh): staged
+  // (or refreshed from dist/) also when a running cluster is reused, so its Jobs run the current
+  // bundle of this clone.
+  const runtime = stageWorkerRuntime();
 
   const existing = readCluster();
   if (existing) {
@@ -218,7 +222,7 @@ async function upLocked(opts: UpOptions): Promise<ClusterInfo> {
     for (const c of ['controller-manager', 'scheduler']) {
       writeKubeconfig(path.join(p.state, `${c}.kubeconfig`), { server, pkiDir: p.pki, cert: c, user: c });
     }
-    writeImageMap(p);
+    writeImageMap(p, runtime);
 
     const budget = opts.timeoutMs ?? 120_000;
     const deadline = Date.now() + budget;
@@ -483,7 +487,7 @@ function hollowArgs(p: Paths, count: number): string[] {
 }
 
 /** The "images" the virtual nodes can run (CONTRACT.md, Image map). */
-function writeImageMap(p: Paths): void {
+function writeImageMap(p: Paths, runtime: WorkerRuntime): void {
   const images = [
     // The worker trusts the cluster CA, so it can upload over HTTPS to a blob endpoint whose cert
     // the CA signed (test/support/clusterBlob.ts: Azurite on the bridge address).
@@ -492,11 +496,11 @@ function writeImageMap(p: Paths): void {
       entrypoint: [
         '/usr/bin/env',
         `NODE_EXTRA_CA_CERTS=${path.join(p.pki, 'ca.crt')}`,
-        // As the image's ENTRYPOINT: rcap-init.sh holds a stop until the worker can take it.
-        '/bin/sh',
-        path.join(repoRoot, 'worker/rcap-init.sh'),
-        process.execPath,
-        path.join(repoRoot, 'dist/worker.cjs'),
+        'NODE_ENV=production',
+        // As the image's ENTRYPOINT (`rcap-init.sh node /app/worker.cjs`): Node 24 and the app
+        // dir staged with the image's layout, holding the current dist bundle. rcap-init.sh
+        // holds a stop until the worker can take it.
+        ...workerEntrypoint(runtime),
       ],
       cmd: [],
     },

@@ -1,12 +1,14 @@
 // Runs the capture worker inside a network namespace, as the Job's pod would on a node.
-// RCX_WORKER=dist runs the webpack bundle (dist/worker.cjs); otherwise the TypeScript source
-// through tsx.
+// RCX_WORKER=dist runs the built bundle as the image does: Node 24 and the staged app dir
+// (test/support/workerRuntime.ts: worker.cjs copied from dist/, cap built for Node 24);
+// otherwise the TypeScript source through tsx on the test toolchain's Node.
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerResult } from '../../src/contract/index.js';
+import { stageWorkerRuntime } from './workerRuntime.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -42,9 +44,11 @@ export function workerEnv(
 }
 
 export function workerCommand(): string[] {
-  return process.env.RCX_WORKER === 'dist'
-    ? [process.execPath, path.join(repoRoot, 'dist/worker.cjs')]
-    : [process.execPath, '--import', 'tsx', path.join(repoRoot, 'worker/src/main.ts')];
+  if (process.env.RCX_WORKER === 'dist') {
+    const rt = stageWorkerRuntime({ requireBundle: true });
+    return [rt.node, rt.main];
+  }
+  return [process.execPath, '--import', 'tsx', path.join(repoRoot, 'worker/src/main.ts')];
 }
 
 /**

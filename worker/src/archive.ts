@@ -1,7 +1,9 @@
 // The capture tarball: `<capture>-<node>-<ts>UTC.tar.gz`, entries relative to the work dir
 // (no top-level folder), manifest.json last. Entries can be added while other work goes on
 // (the pcap files are packed while metadata is still being collected), and the gzip stream is
-// hashed as it is written, so the archive's sha256 costs no second read.
+// hashed as it is written, so the archive's sha256 costs no second read. Each file added with
+// add() is hashed as it is streamed in (digest(): the manifest's sha256), so the capture loop
+// does not hash what it writes.
 // The pcap files are streamed from disk; metadata (~800 small /proc copies and command outputs)
 // and the manifest come from memory: here creating a file costs 0.3–0.6 ms, so writing, reading
 // back and removing them as temp files cost ~0.4 s of every stop. The tar headers are node-tar's
@@ -34,6 +36,8 @@ export interface MemoryEntry {
 export interface ArchiveWriter {
   /** Queues regular files (relative to the work dir), packed in call order with addData(). */
   add(entries: readonly string[]): void;
+  /** SHA-256 (hex) of a file queued with add(), once it has been packed; rejects if packing fails. */
+  digest(entry: string): Promise<string>;
   /** Queues entries held in memory: no temp file is written, read back or removed for them. */
   addData(entries: readonly MemoryEntry[]): void;
   /** Ends the archive and resolves once it is fully written to `dest`. */
@@ -95,18 +99,40 @@ export async function startArchive(
   };
   const pad = (size: number): Buffer => Buffer.alloc((512 - (size % 512)) % 512);
 
+  const digests = new Map<
+    string,
+    { promise: Promise<string>; resolve: (h: string) => void; reject: (e: unknown) => void }
+  >();
+  const digestOf = (
+    name: string,
+  ): { promise: Promise<string>; resolve: (h: string) => void; reject: (e: unknown) => void } => {
+    let d = digests.get(name);
+    if (!d) {
+      let resolve!: (h: string) => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<string>((res, rej) => ((resolve = res), (reject = rej)));
+      promise.catch(() => undefined); // observed by digest()'s caller, or by finish()
+      d = { promise, resolve, reject };
+      digests.set(name, d);
+    }
+    return d;
+  };
+
   async function* fileEntry(name: string): AsyncGenerator<Buffer> {
     const abs = path.join(workDir, name);
     const st = await lstat(abs);
     if (!st.isFile()) throw new Error(`archive: ${name} is not a regular file`);
     yield headerFor(name, 'File', st.size, (st.mode & 0o7777 & ~0o022) | 0o600, st.mtime);
     let n = 0;
+    const h = createHash('sha256');
     if (st.size > 0)
       for await (const chunk of createReadStream(abs, { end: st.size - 1, highWaterMark: 1 << 20 })) {
         n += (chunk as Buffer).length;
+        h.update(chunk as Buffer);
         yield chunk as Buffer;
       }
     if (n !== st.size) throw new Error(`archive: ${name} changed size while packed (${st.size} → ${n})`);
+    digestOf(name).resolve(h.digest('hex'));
     yield pad(n);
   }
 
@@ -144,11 +170,19 @@ export async function startArchive(
     tap,
     createWriteStream(dest, { mode: 0o644 }),
   );
-  done.catch(() => undefined); // observed in finish()
+  done.catch((e: unknown) => {
+    // observed in finish(); a digest still waiting will never come
+    for (const d of digests.values()) d.reject(e);
+  });
   return {
     add(entries) {
+      for (const e of entries) digestOf(e);
       queue.push(...entries);
       poke();
+    },
+    digest(entry) {
+      const d = digests.get(entry);
+      return d ? d.promise : Promise.reject(new Error(`archive: ${entry} was not added`));
     },
     addData(entries) {
       queue.push(...entries);

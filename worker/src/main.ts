@@ -287,28 +287,32 @@ async function main(): Promise<void> {
     metaFiles.push(...meta.files);
     archive.addData(meta.entries);
   }
-  const manifest: CaptureManifest = {
-    v: 1,
-    capture: cfg.captureName,
-    node: cfg.nodeName,
-    workerVersion: WORKER_VERSION,
-    format: 'pcapng',
-    startedAt: startedAt.toISOString(),
-    endedAt: endedAt.toISOString(),
-    stopReason: stopReason ?? 'signal',
-    mode: plan.mode,
-    filter: plan.baseFilter,
-    snapLength: cfg.snapLength,
-    interfaces: rec.interfaces,
-    packets: rec.packets,
-    dropped: rec.dropped,
-    files: [...rec.files.map((f) => ({ path: f.name, bytes: f.bytes, sha256: f.sha256 })), ...metaFiles],
-    missingTools: meta?.missingTools ?? [],
-    warnings,
-  };
-  archive.addData([{ path: 'manifest.json', data: Buffer.from(redact(JSON.stringify(manifest, null, 2)) + '\n') }]);
   let arch;
   try {
+    // The capture files' SHA-256 come from the archive, which hashes them as it packs them (the
+    // capture loop does not hash what it writes); they are packed by now or soon, before the
+    // manifest, which is the last entry anyway.
+    const sums = await Promise.all(rec.files.map((f) => archive.digest(f.name)));
+    const manifest: CaptureManifest = {
+      v: 1,
+      capture: cfg.captureName,
+      node: cfg.nodeName,
+      workerVersion: WORKER_VERSION,
+      format: 'pcapng',
+      startedAt: startedAt.toISOString(),
+      endedAt: endedAt.toISOString(),
+      stopReason: stopReason ?? 'signal',
+      mode: plan.mode,
+      filter: plan.baseFilter,
+      snapLength: cfg.snapLength,
+      interfaces: rec.interfaces,
+      packets: rec.packets,
+      dropped: rec.dropped,
+      files: [...rec.files.map((f, i) => ({ path: f.name, bytes: f.bytes, sha256: sums[i] as string })), ...metaFiles],
+      missingTools: meta?.missingTools ?? [],
+      warnings,
+    };
+    archive.addData([{ path: 'manifest.json', data: Buffer.from(redact(JSON.stringify(manifest, null, 2)) + '\n') }]);
     arch = await archive.finish();
   } catch (e) {
     await rm(archivePath, { force: true });

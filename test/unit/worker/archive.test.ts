@@ -26,11 +26,15 @@ test('archive: relative entries at the root, sha256 of the bytes written, temp n
   const out = path.join(dir, 'out');
   mkdirSync(work);
   mkdirSync(out);
-  writeFileSync(path.join(work, 'c-n-ts.pcapng'), randomBytes(5000));
+  const pcap = randomBytes(5000);
+  writeFileSync(path.join(work, 'c-n-ts.pcapng'), pcap);
   const tmp = tempPathFor(out, 'c-n-ts.tar.gz');
   const a = await startArchive(work, tmp);
   a.add(['c-n-ts.pcapng']);
   a.addData([{ path: 'proc-net/' }, { path: 'proc-net/dev', data: Buffer.from('eth0: 1 2 3\n') }]);
+  // The file's SHA-256, from packing it (the manifest is made from it before being added last).
+  assert.equal(await a.digest('c-n-ts.pcapng'), createHash('sha256').update(pcap).digest('hex'));
+  await assert.rejects(a.digest('other.pcapng'), /was not added/);
   a.addData([{ path: 'manifest.json', data: Buffer.from('{}\n') }]);
   const r = await a.finish();
   const final = await publish(tmp, out, 'c-n-ts.tar.gz');
@@ -142,6 +146,7 @@ test('archive: a file that is not regular, or an unsafe memory path, fails the a
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const a = await startArchive(dir, path.join(dir, 'a.tar.gz'));
   a.add(['missing.pcapng']);
+  await assert.rejects(a.digest('missing.pcapng'), /ENOENT/, 'a waiting digest fails with the archive');
   await assert.rejects(a.finish(), /ENOENT/);
   const b = await startArchive(dir, path.join(dir, 'b.tar.gz'));
   b.addData([{ path: '../escape', data: Buffer.from('x') }]);
