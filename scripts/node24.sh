@@ -14,7 +14,7 @@
 # elsewhere), installed into a throw-away project in the tools cache shared by every clone on
 # the machine. Idempotent; concurrent runs serialise on a lock.
 set -euo pipefail
-NODE24_VERSION="${NODE24_VERSION:-24.9.0}"
+NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
 if [ "${1:-}" = --version ]; then
   echo "$NODE24_VERSION"
   exit 0

@@ -5,7 +5,7 @@
 // path measured (see field notes). The file's SHA-256 is computed while writing, so closing a
 // 100 MB file costs no extra read.
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import {
   OPT,
   filterOption,
@@ -105,7 +105,8 @@ export class PcapngFileWriter {
     hash: boolean,
   ) {
     this.fd = openSync(path, 'w', 0o644);
-    this.hash = hash ? createHash('sha256') : undefined;
+    // Loaded only when hashing: the capture worker does not, and keeps crypto out of its RSS.
+    this.hash = hash ? process.getBuiltinModule('node:crypto').createHash('sha256') : undefined;
   }
 
   /**

@@ -4,8 +4,6 @@
 // a missing tool is recorded, never fatal. Everything is kept in memory (bounded: per /proc file,
 // per tree, per command output) and hashed for the manifest; no temp files.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import type { ManifestFile } from '../../src/contract/index.js';
 import type { MemoryEntry } from './archive.js';
 
@@ -103,8 +101,10 @@ function run(cmd: Cmd, timeoutMs: number): Promise<CmdOutput> {
   });
 }
 
+// crypto and worker_threads load when metadata is collected (near the end of a capture), not at
+// start-up: a loaded built-in stays resident for the whole capture.
 function sha(buf: Buffer | string): string {
-  return createHash('sha256').update(buf).digest('hex');
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(buf).digest('hex');
 }
 
 /**
@@ -187,6 +187,7 @@ interface ProcCopyMessage extends Omit<ProcCopyResult, 'entries'> {
 
 function copyProcTrees(o: Required<MetadataOptions>): Promise<ProcCopyResult> {
   return new Promise((resolve, reject) => {
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const w = new Worker(PROC_COPY_SOURCE, {
       eval: true,
       workerData: {
