@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerResult } from '../../src/contract/index.js';
-import { stageWorkerRuntime } from './workerRuntime.js';
+import { stageWorkerRuntime, WORKER_NODE_FLAGS } from './workerRuntime.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -46,7 +46,7 @@ export function workerEnv(
 export function workerCommand(): string[] {
   if (process.env.RCX_WORKER === 'dist') {
     const rt = stageWorkerRuntime({ requireBundle: true });
-    return [rt.node, rt.main];
+    return [rt.node, ...WORKER_NODE_FLAGS, rt.main];
   }
   return [process.execPath, '--import', 'tsx', path.join(repoRoot, 'worker/src/main.ts')];
 }

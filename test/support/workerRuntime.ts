@@ -66,7 +66,20 @@ export function stageWorkerRuntime(opts: { requireBundle?: boolean } = {}): Work
   return staged;
 }
 
-/** The image's ENTRYPOINT on this machine: `/bin/sh rcap-init.sh <node24> <app>/worker.cjs`. */
+/**
+ * Node flags of the image's ENTRYPOINT (worker/Dockerfile; test/unit/worker/dockerfile.test.ts
+ * keeps the two equal). `--single-threaded`: V8 runs no background compile or GC jobs. With
+ * them, process.exit() could hang for good: the main thread joins V8's worker threads while one
+ * of them, in a concurrent Sparkplug compile, waits for a main-thread GC (seen here once in ~40
+ * worker runs on Node 24.21: result and archive written, the process never exiting; upstream
+ * nodejs/node#54918). `--no-opt`: no TurboFan. When it first optimized a hot function, ~25 s
+ * into a max-rate capture, ~5 MB more of the node binary's pages became resident (peak RSS
+ * 63.5 → 68.9 MB), for no gain: the worker's JavaScript is light (the capture loop is native)
+ * and runs well on V8's baseline tiers.
+ */
+export const WORKER_NODE_FLAGS = ['--single-threaded', '--no-opt'];
+
+/** The image's ENTRYPOINT on this machine: `/bin/sh rcap-init.sh <node24> <flags> <app>/worker.cjs`. */
 export function workerEntrypoint(rt: WorkerRuntime): string[] {
-  return ['/bin/sh', rt.init, rt.node, rt.main];
+  return ['/bin/sh', rt.init, rt.node, ...WORKER_NODE_FLAGS, rt.main];
 }

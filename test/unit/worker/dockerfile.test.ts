@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WORKER_NODE_FLAGS } from '../../support/workerRuntime.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const dockerfile = readFileSync(path.join(root, 'worker/Dockerfile'), 'utf8');
@@ -21,5 +22,16 @@ test('worker/Dockerfile pins the Node version of scripts/node24.sh, an exact 24.
 test('both Dockerfile stages run on that version', () => {
   const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
   assert.deepEqual(froms, ['node:${NODE_VERSION}-bookworm-slim', 'node:${NODE_VERSION}-bookworm-slim']);
-  assert.match(dockerfile, /^ENTRYPOINT \["\/bin\/sh", "\/app\/rcap-init\.sh", "node", "\/app\/worker\.cjs"\]$/m);
+});
+
+test('the image runs the worker with the Node flags the staged runtime uses', () => {
+  const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  assert.ok(entry, 'ENTRYPOINT in exec form');
+  assert.deepEqual(JSON.parse(entry), [
+    '/bin/sh',
+    '/app/rcap-init.sh',
+    'node',
+    ...WORKER_NODE_FLAGS,
+    '/app/worker.cjs',
+  ]);
 });
