@@ -66,6 +66,7 @@ async function startToStatus(s: Session): Promise<{ toStatus: number; toCapturin
 }
 
 const scalePodCount = Number(process.env.SCALE_PODS ?? 5000);
+const SCALE_SETTLE_MS = 30_000;
 
 function hollowNodeCount(): number {
   return kubectl(kubeconfig, ['get', 'nodes', '-l', 'retina-capture.test/kind=hollow', '-o', 'name'])
@@ -89,6 +90,10 @@ async function main(): Promise<void> {
     console.log(
       `scale mode: ${scale.pods} pods on ${scale.nodes} hollow nodes in ${scale.namespace} (created in ${scale.createMs} ms, all Running after ${scale.runningMs} ms)`,
     );
+    // The figures are for a cluster at rest, as a user opening VS Code finds it: right after the
+    // creates, the control plane is still busy with the pods' status updates and the first
+    // session measured that (1.4–1.6 s first renders against ~0.76 s for the next ones).
+    await new Promise((r) => setTimeout(r, SCALE_SETTLE_MS));
   }
   try {
     await measure(vsix, bundle, setup, scale);
