@@ -180,42 +180,38 @@ export class Informer<T extends KubeObject> {
   }
 
   private async relist(): Promise<void> {
-    this.listing = true;
-    try {
-      await this.listPages();
-    } finally {
-      this.listing = false;
-    }
-  }
-
-  private async listPages(): Promise<void> {
     const generation = this.relistGeneration;
     const path = resourcePath(this.kind, this.opts.namespace);
     const seen = new Set<string>();
     let cont: string | undefined;
     let rv: string | undefined;
-    do {
-      this.counters.lists++;
-      const page = await this.transport.request<ObjectList<T>>({
-        method: 'GET',
-        path,
-        query: { ...this.baseQuery(), limit: this.opts.pageSize ?? 500, continue: cont },
-        ctx: { verb: 'list', resource: this.kind.display, namespace: this.opts.namespace },
-        signal: this.abort.signal,
-      });
-      // Applied page by page: an unchanged object's fresh copy is dropped at once instead of
-      // being held (5,000 pods) until the last page, which made every re-list grow the heap.
-      for (const obj of page.items) {
-        const key = objectKey(obj);
-        seen.add(key);
-        const old = this.store.get(key);
-        if (!old || old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.upsert(obj);
-      }
-      cont = page.metadata?.continue || undefined;
-      rv = page.metadata?.resourceVersion;
-    } while (cont);
-    // Listed: a refresh() from here on (e.g. from a sync listener below) must re-list.
-    this.listing = false;
+    // Until the last page is in (or a page fails): refresh() leaves this list alone. Cleared
+    // before the sync listeners below run, so a refresh() from one of them re-lists.
+    this.listing = true;
+    try {
+      do {
+        this.counters.lists++;
+        const page = await this.transport.request<ObjectList<T>>({
+          method: 'GET',
+          path,
+          query: { ...this.baseQuery(), limit: this.opts.pageSize ?? 500, continue: cont },
+          ctx: { verb: 'list', resource: this.kind.display, namespace: this.opts.namespace },
+          signal: this.abort.signal,
+        });
+        // Applied page by page: an unchanged object's fresh copy is dropped at once instead of
+        // being held (5,000 pods) until the last page, which made every re-list grow the heap.
+        for (const obj of page.items) {
+          const key = objectKey(obj);
+          seen.add(key);
+          const old = this.store.get(key);
+          if (!old || old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.upsert(obj);
+        }
+        cont = page.metadata?.continue || undefined;
+        rv = page.metadata?.resourceVersion;
+      } while (cont);
+    } finally {
+      this.listing = false;
+    }
     // Objects the full list no longer has were deleted meanwhile (a re-list after 410 may have
     // missed their delete events).
     for (const [key, old] of [...this.store]) if (!seen.has(key)) this.remove(old);

@@ -104,13 +104,14 @@ export async function startArchive(
   };
   const pad = (size: number): Buffer => Buffer.alloc((512 - (size % 512)) % 512);
 
-  const digests = new Map<
-    string,
-    { promise: Promise<string>; resolve: (h: string) => void; reject: (e: unknown) => void }
-  >();
-  const digestOf = (
-    name: string,
-  ): { promise: Promise<string>; resolve: (h: string) => void; reject: (e: unknown) => void } => {
+  /** A packed file's SHA-256, settled once fileEntry() has streamed it (or packing failed). */
+  interface PendingDigest {
+    promise: Promise<string>;
+    resolve: (h: string) => void;
+    reject: (e: unknown) => void;
+  }
+  const digests = new Map<string, PendingDigest>();
+  const digestOf = (name: string): PendingDigest => {
     let d = digests.get(name);
     if (!d) {
       let resolve!: (h: string) => void;
