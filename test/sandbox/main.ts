@@ -321,6 +321,8 @@ async function main(): Promise<void> {
     // Same shape as a running cluster, so up() reuses it instead of restarting it under others.
     cluster = await up(running ? { nodes: before.nodes.length, hollow: before.hollow } : { nodes: NODES.length });
     const reused = running && before.startedAt === cluster.startedAt;
+    // The cluster's kubectl (built with the control plane) for code-server's terminal and the user.
+    process.env.PATH = `${cluster.bin}${path.delimiter}${process.env.PATH ?? ''}`;
     // Ours: started now, or started by an earlier sandbox run that was killed (same startedAt).
     state.startedCluster = !reused || (state.startedCluster === true && state.clusterStartedAt === cluster.startedAt);
     state.clusterStartedAt = cluster.startedAt;
@@ -370,6 +372,7 @@ async function main(): Promise<void> {
       `VS Code (code-server):  ${cs.url}`,
       `  workspace ${cs.workspace}; log ${path.join(DIR, 'code-server.log')}`,
       `Cluster:     KUBECONFIG=${cluster.kubeconfig}`,
+      `             kubectl ${path.join(cluster.bin, 'kubectl')}`,
       `             nodes ${cluster.nodes.join(', ')}; worker image ${WORKER_IMAGE}`,
       `Demo:        namespace ${NAMESPACE}: web ${demo.web}`,
       ...demo.clients.map((c) => `             client ${c}`),

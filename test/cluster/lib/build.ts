@@ -96,7 +96,9 @@ function targets(): Target[] {
   return [
     {
       name: 'control plane',
-      outputs: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'],
+      // kubectl too: the e2e harness, the Kubernetes extension's e2e and the sandbox's users run it,
+      // and a fresh machine has none.
+      outputs: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'],
       dir: cp,
       stampOf: () => modFiles(cp)() + K8S_LDFLAGS.length,
       args: (bin) => [
@@ -108,6 +110,7 @@ function targets(): Target[] {
         'k8s.io/kubernetes/cmd/kube-apiserver',
         'k8s.io/kubernetes/cmd/kube-controller-manager',
         'k8s.io/kubernetes/cmd/kube-scheduler',
+        'k8s.io/kubernetes/cmd/kubectl',
       ],
     },
     {

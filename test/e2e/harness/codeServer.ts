@@ -24,7 +24,10 @@ export function ensureSetup(): Setup {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  if (r.status !== 0) throw new Error(`e2e setup failed (exit ${r.status})`);
+  if (r.status !== 0)
+    throw new Error(
+      `test/e2e/harness/setup.sh failed (exit ${r.status ?? r.signal}): the FAILED lines above name the step, its log and the fix`,
+    );
   const kv = Object.fromEntries(
     r.stdout
       .trim()
