@@ -36,6 +36,16 @@ function runNodeTests(files: string[], concurrency: number): Promise<number> {
   });
 }
 
+/** Runs one step of the suite and says how long it took (the README's cold-machine figures). */
+async function timed<T>(step: string, fn: () => T | Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await fn();
+  } finally {
+    console.error(`[test] ${step}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  }
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const explicitFiles = argv.filter((a) => a.endsWith('.ts')).map((f) => path.resolve(f));
@@ -50,15 +60,22 @@ async function main(): Promise<number> {
   ];
 
   let failed = 0;
-  if (unitFiles.length) failed += await runNodeTests(unitFiles, 2);
+  if (unitFiles.length) failed += await timed('unit tests', () => runNodeTests(unitFiles, 2));
   if (clusterFiles.length === 0) return failed;
 
   // The worker bundle is what the test cluster's image map runs, as the image would: on Node 24
   // from the staged app dir (scripts/worker-runtime.sh; installs Node 24 and builds cap for it
   // on a fresh machine, then copies the new bundle in). Worker tests with RCX_WORKER=dist use it too.
-  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) return 1;
-  const runtime = stageWorkerRuntime({ requireBundle: true });
+  const build = await timed('build (npm run build)', () =>
+    spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' }),
+  );
+  if (build.status !== 0) {
+    console.error('[test] FAILED: npm run build (webpack); its errors are above. Fix them, then run npm test again.');
+    return 1;
+  }
+  const runtime = await timed('worker runtime (scripts/worker-runtime.sh)', () =>
+    stageWorkerRuntime({ requireBundle: true }),
+  );
   console.error(`[test] worker runtime: Node ${runtime.nodeVersion}, ${runtime.app}`);
 
   const needsCluster = clusterFiles.some((f) => !f.includes(`${path.sep}unit${path.sep}`));
@@ -74,7 +91,8 @@ async function main(): Promise<number> {
     // A healthy cluster already running (any shape with ≥ 3 nodes) is used and left running:
     // restarting it would kill whatever else is using it.
     const before = cluster.readCluster();
-    const info = await cluster.up({ atLeast: true });
+    const up = cluster.up.bind(cluster);
+    const info = await timed('test cluster up (builds the control plane on first use)', () => up({ atLeast: true }));
     if (before?.startedAt === info.startedAt) {
       console.error('[test] using the test cluster that was already running; it stays up after the tests');
       cluster = undefined;
@@ -100,9 +118,10 @@ async function main(): Promise<number> {
   }
   try {
     // One at a time: tests share one small cluster and two cores; parallel runs make timing flaky.
-    failed += await runNodeTests(clusterFiles, 1);
+    failed += await timed('integration and e2e tests', () => runNodeTests(clusterFiles, 1));
   } finally {
-    if (cluster && !process.env.RETINA_KEEP_CLUSTER) await cluster.down();
+    const down = cluster?.down.bind(cluster);
+    if (down && !process.env.RETINA_KEEP_CLUSTER) await timed('test cluster down', down);
   }
   return failed;
 }

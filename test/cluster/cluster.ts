@@ -336,7 +336,10 @@ async function upLocked(opts: UpOptions): Promise<ClusterInfo> {
     } catch (e2) {
       log(`down after the failed start also failed: ${e2 instanceof Error ? e2.message : String(e2)}`);
     }
-    throw new Error(`cluster start failed: ${msg}`);
+    throw new Error(
+      `cluster start failed: ${msg}\nlogs: ${p.logs} (one per process); ` +
+        'fix: the message names the process or port; `npm run cluster:down` clears leftovers, then run the command again',
+    );
   }
 }
 

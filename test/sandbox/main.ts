@@ -7,7 +7,6 @@
 // Leftovers of a killed run (code-server, Azurite; the cluster if that run started it) are
 // cleaned when it is run again.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { down, readCluster, up, type ClusterInfo } from '../cluster/cluster.js';
@@ -15,6 +14,7 @@ import { loadKubeConfig } from '../cluster/lib/kube.js';
 import { ROOT, ensureSetup, ensureVsix, launchCodeServer, type CodeServer } from '../e2e/harness/codeServer.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../support/azurite.js';
 import { clusterCaCert, startClusterAzurite, type ClusterAzurite } from '../support/clusterBlob.js';
+import { alive, choosePort, cmdlineHas, say, stopGroupOf, waitUntil } from './proc.js';
 
 const DIR = path.join(ROOT, '.cache/sandbox');
 const STATE = path.join(DIR, 'state.json');
@@ -28,13 +28,13 @@ interface SandboxState {
   pid: number;
   codeServerPid?: number;
   azuritePid?: number;
+  /** code-server's URL once it answers (npm run sandbox:check opens it). */
+  url?: string;
   /** The cluster was started by a sandbox run, so a sandbox takes it down. */
   startedCluster?: boolean;
   /** startedAt of that cluster (a cluster restarted by someone else since is not ours). */
   clusterStartedAt?: string;
 }
-
-const say = (msg: string): void => console.error(`[sandbox] ${msg}`);
 
 function readState(): SandboxState | undefined {
   try {
@@ -47,75 +47,6 @@ function readState(): SandboxState | undefined {
 function saveState(s: SandboxState): void {
   mkdirSync(DIR, { recursive: true });
   writeFileSync(STATE, JSON.stringify(s, null, 2) + '\n');
-}
-
-function alive(pid: number | undefined): pid is number {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The pid runs a command line containing `marker` (never signal a recycled pid). */
-function cmdlineHas(pid: number, marker: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(marker);
-  } catch {
-    return false;
-  }
-}
-
-async function stopGroupOf(pid: number | undefined, marker: string, what: string): Promise<void> {
-  if (!alive(pid) || !cmdlineHas(pid, marker)) return;
-  say(`stopping leftover ${what} (pid ${pid})`);
-  try {
-    process.kill(-pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + 5000;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100)); // wait for the exit
-  if (alive(pid)) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-async function choosePort(): Promise<number> {
-  const first = Number(process.env.SANDBOX_PORT ?? 8080);
-  if (!Number.isInteger(first) || first <= 0 || first > 65535) throw new Error(`SANDBOX_PORT=${first} is not a port`);
-  for (let p = first; p < Math.min(first + 100, 65536); p++) if (await portFree(p)) return p;
-  throw new Error(`no free port in ${first}..${first + 99} on 127.0.0.1`);
-}
-
-async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e instanceof Error ? e.message : String(e);
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (${last})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500)); // poll interval while waiting for a condition
-  }
 }
 
 const code = (e: unknown): number | undefined => (e as { code?: number }).code;
@@ -237,6 +168,8 @@ async function deleteDemo(kubeconfig: string): Promise<void> {
   }
 }
 
+let phase = 'start';
+
 async function main(): Promise<void> {
   mkdirSync(DIR, { recursive: true });
   // ---- leftovers of an earlier run ---------------------------------------------------------
@@ -304,13 +237,16 @@ async function main(): Promise<void> {
 
   try {
     // ---- build + code-server ---------------------------------------------------------------
+    phase = 'build';
     say('building the extension and the worker (npm run package)…');
     const vsix = ensureVsix();
+    phase = 'setup';
     say('checking code-server, Node 24 and chromium (test/e2e/harness/setup.sh)…');
     const setup = ensureSetup();
     if (stopping) return;
 
     // ---- cluster -----------------------------------------------------------------------------
+    phase = 'cluster';
     const before = readCluster();
     const running = before?.status === 'ready';
     if (running && before.nodes.length < NODES.length) {
@@ -336,10 +272,12 @@ async function main(): Promise<void> {
     );
     if (stopping) return;
 
+    phase = 'demo';
     say(`deploying namespace ${NAMESPACE} (web + client traffic)…`);
     const demo = await deployDemo(cluster.kubeconfig);
 
     // ---- blob storage --------------------------------------------------------------------------
+    phase = 'azurite';
     az = await startClusterAzurite(cluster, { pidFile: path.join(DIR, 'azurite.pid') });
     state.azuritePid = az.process.pid;
     saveState(state);
@@ -348,6 +286,7 @@ async function main(): Promise<void> {
     if (stopping) return;
 
     // ---- code-server -----------------------------------------------------------------------------
+    phase = 'code-server';
     const port = await choosePort();
     cs = await launchCodeServer({
       kubeconfig: cluster.kubeconfig,
@@ -360,6 +299,7 @@ async function main(): Promise<void> {
       env: { NODE_EXTRA_CA_CERTS: clusterCaCert(cluster), RETINA_CAPTURE_TEST_EVENTS: '' },
     });
     state.codeServerPid = cs.pid;
+    state.url = cs.url;
     saveState(state);
     cs.process.once('exit', (c, s) => {
       if (!stopping) void teardown(`code-server exited (${c ?? s})`).then(() => process.exit(1));
@@ -397,7 +337,40 @@ async function main(): Promise<void> {
   }
 }
 
+/** What each start phase's failure tells the newcomer: the step, where its log is, what to do. */
+const PHASES: Record<string, { step: string; log: string; fix: string }> = {
+  start: { step: 'checking for an earlier sandbox', log: STATE, fix: 'stop the sandbox it names (Ctrl-C)' },
+  build: {
+    step: 'building the extension (npm run package)',
+    log: 'the webpack/vsce output above',
+    fix: 'fix the build errors shown, then run npm run sandbox again',
+  },
+  setup: {
+    step: 'installing code-server, Node 24 and the browser (test/e2e/harness/setup.sh)',
+    log: path.join(ROOT, '.cache/logs/'),
+    fix: 'the FAILED lines above name the step and its fix',
+  },
+  cluster: {
+    step: 'starting the test cluster',
+    log: path.join(ROOT, '.cache/cluster/state/logs/'),
+    fix: 'read the message above; npm run cluster:down clears leftovers; then run npm run sandbox again',
+  },
+  demo: {
+    step: `deploying namespace ${NAMESPACE}`,
+    log: path.join(ROOT, '.cache/cluster/state/logs/'),
+    fix: 'the node agents’ logs say why a pod did not start; run npm run sandbox again',
+  },
+  azurite: { step: 'starting Azurite', log: DIR, fix: 'check that no other Azurite holds the bridge address' },
+  'code-server': {
+    step: 'starting code-server',
+    log: path.join(DIR, 'code-server.log'),
+    fix: 'set SANDBOX_PORT to a free port, or remove .cache/sandbox/code-server and run npm run sandbox again',
+  },
+};
+
 main().catch((e: unknown) => {
+  const p = PHASES[phase] ?? PHASES.start!;
   console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  console.error(`\n[sandbox] FAILED: ${p.step}\n[sandbox]   log: ${p.log}\n[sandbox]   fix: ${p.fix}`);
   process.exit(1);
 });

@@ -18,33 +18,21 @@ import { tail } from './proc.js';
 
 const log = (msg: string): void => console.error(`[cluster] ${msg}`);
 
-/** Host tools the cluster and its tests use, and the Debian package that has each. */
-const TOOLS: Record<string, string> = { ip: 'iproute2', ss: 'iproute2', tcpdump: 'tcpdump', nsenter: 'util-linux' };
+/**
+ * The Debian packages the cluster and its tests run (scripts/packages.txt, set `base`), through
+ * scripts/bootstrap.sh so there is one list; quick when all are there.
+ */
+export function ensureHostTools(): void {
+  const r = spawnSync('bash', [path.join(clusterSrc, '../../scripts/bootstrap.sh'), '--no-npm'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 900_000,
+  });
+  if (r.status !== 0)
+    throw new Error(`scripts/bootstrap.sh --no-npm failed (${r.status ?? r.signal}): see its FAILED lines above`);
+}
 
 function onPath(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** Installs missing apt packages; `apt-get update` only runs when something is missing. */
-export function ensureHostTools(): void {
-  const missing = [
-    ...new Set(
-      Object.entries(TOOLS)
-        .filter(([cmd]) => !onPath(cmd))
-        .map(([, pkg]) => pkg),
-    ),
-  ];
-  if (missing.length === 0) return;
-  if (!onPath('apt-get')) throw new Error(`missing host packages ${missing.join(', ')} and no apt-get to install them`);
-  log(`installing ${missing.join(' ')} with apt-get`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...missing]]) {
-    const r = spawnSync('apt-get', args, { env, encoding: 'utf8', timeout: 600_000 });
-    if (r.status !== 0)
-      throw new Error(
-        `apt-get ${args.join(' ')} failed:\n${(r.stderr || r.stdout || '').trim().split('\n').slice(-15).join('\n')}`,
-      );
-  }
 }
 
 export function goBinary(): string {
@@ -157,7 +145,9 @@ function runLogged(cmd: string, args: string[], cwd: string, logFile: string, ti
       else
         reject(
           new Error(
-            `${cmd} ${args.slice(0, 2).join(' ')} in ${cwd} failed (${code ?? sig}); last lines of ${logFile}:\n${tail(logFile, 20)}`,
+            `${cmd} ${args.slice(0, 2).join(' ')} in ${cwd} failed (${code ?? sig}); last lines of ${logFile}:\n${tail(logFile, 20)}\n` +
+              'fix: a download error needs the Go module proxy (go env GOPROXY); "no space left" needs disk for ' +
+              '`go env GOCACHE`; then run the command again (what was built is kept)',
           ),
         );
     });
