@@ -7,8 +7,9 @@ import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { describeSasUrl, parseArchiveName, redact } from '../contract/index.js';
+import { assertSafePathComponent, describeSasUrl, parseArchiveName, redact } from '../contract/index.js';
 import { checkSasUrl } from '../storage/sas-check.js';
+import { childPath } from './safePath.js';
 import { unpackArchive, type UnpackLimits, type UnpackResult } from './unpack.js';
 
 export interface BlobDownloadProgress {
@@ -171,6 +172,8 @@ export async function downloadCaptureFromBlob(opts: BlobDownloadOptions): Promis
   const where = describeSasUrl(opts.containerSasUrl);
   const problems = checkSasUrl(opts.containerSasUrl, 'download', new Date(), { allowHttp: opts.allowHttp ?? false });
   if (problems.length) throw new BlobDownloadError(problems.join('; '));
+  // The capture name prefixes local folder names.
+  assertSafePathComponent(`.${opts.capture}-archives-`, 'the capture name');
 
   const { AnonymousCredential, ContainerClient, newPipeline } = await import('@azure/storage-blob');
   // Retries are ours (below), so they are visible as progress events and bounded in one place.
@@ -230,8 +233,9 @@ export async function downloadCaptureFromBlob(opts: BlobDownloadOptions): Promis
   };
 
   const one = async (item: Listed): Promise<void> => {
-    const file = path.join(downloads, item.name);
-    const part = `${file}.part`;
+    // parseArchiveName let only safe names through; childPath checks again where the path is made.
+    const file = childPath(downloads, item.name, 'the blob name');
+    const part = childPath(downloads, `${item.name}.part`, 'the blob name');
     const blob = container.getBlobClient(item.name);
     let received = 0;
     try {

@@ -11,12 +11,14 @@ import {
   ANNOTATION_FILENAME,
   ANNOTATION_HOSTPATH,
   APP_DOWNLOAD,
+  assertSafePathComponent,
   LABEL_APP,
   LABEL_CAPTURE_NAME,
   captureSelector,
   parseArchiveName,
 } from '../contract/index.js';
 import type { NodeArchive } from './blob.js';
+import { childPath } from './safePath.js';
 import { unpackArchive, type UnpackLimits } from './unpack.js';
 
 /** The few facts about a pod this module needs. */
@@ -223,6 +225,7 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
     );
   }
 
+  assertSafePathComponent(`.${capture}-archives-`, 'the capture name');
   await mkdir(opts.targetParent, { recursive: true });
   const downloads = await mkdtemp(path.join(opts.targetParent, `.${capture}-archives-`));
   const archives: NodeArchive[] = [];
@@ -280,7 +283,7 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
       }
       const { node, timestamp } = checkFileName(file, capture);
       if (node !== plan.node) throw new Error(`archive ${file} does not belong to node ${plan.node}`);
-      part = path.join(downloads, `${file}.part`);
+      part = childPath(downloads, `${file}.part`, 'the archive name');
       let lastEmit = 0;
       const node0 = plan.node;
       const counter = new Transform({
@@ -307,7 +310,7 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
       if (cat.exitCode !== 0) {
         throw new Error(`cat ${plan.hostPath}/${file} on ${plan.node} exited ${cat.exitCode}: ${cat.stderr.trim()}`);
       }
-      const archivePath = path.join(downloads, file);
+      const archivePath = childPath(downloads, file, 'the archive name');
       await rename(part, archivePath);
       part = archivePath;
       // The helper pod is not needed for unpacking: free the node while we unpack.

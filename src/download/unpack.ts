@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { CaptureManifest, ManifestFile } from '../contract/index.js';
+import { assertSafePathComponent, type CaptureManifest, type ManifestFile } from '../contract/index.js';
 
 export interface UnpackLimits {
   /** Entries of any kind (directories included). */
@@ -127,8 +127,10 @@ export async function unpackArchive(
 ): Promise<UnpackResult> {
   const lim: UnpackLimits = { ...DEFAULT_UNPACK_LIMITS, ...limits };
   signal?.throwIfAborted();
+  // The prefix carries a node name: one safe component, so the folder stays in targetParent.
+  const prefix = assertSafePathComponent(options.prefix ?? 'unpack-', 'the unpack folder prefix');
   await mkdir(targetParent, { recursive: true });
-  const dir = await mkdtemp(path.join(targetParent, options.prefix ?? 'unpack-'));
+  const dir = await mkdtemp(path.join(targetParent, prefix));
   // mkdtemp creates 0700 already; be explicit about the intent for readers.
   try {
     const result = await extractInto(source, dir, lim, signal, options);

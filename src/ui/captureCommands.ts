@@ -3,6 +3,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { filterProblem } from '../capture/bpf.js';
+import { assertSafePathComponent, toSafeComponent } from '../contract/index.js';
 import type { CaptureElement } from '../views/captureModel.js';
 import type { ClusterElement } from '../views/clusterModel.js';
 import { CMD, SETTINGS, VIEW } from '../views/ids.js';
@@ -218,7 +219,13 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     capture: CaptureInfo,
     signal: AbortSignal,
   ): Promise<{ mergedFile?: string; files: string[] }> {
-    const folder = path.join(downloadRoot(), capture.context.replace(/[^\w.-]/g, '_'), capture.name);
+    // Context and capture names come from kubeconfig and the cluster: one safe component each
+    // (a context named `..` must not move the download folder up).
+    const folder = path.join(
+      downloadRoot(),
+      toSafeComponent(capture.context),
+      assertSafePathComponent(capture.name, 'the capture name'),
+    );
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Downloading ${capture.name}`, cancellable: true },
       (progress, token) =>
