@@ -23,6 +23,7 @@ import { buildRequest, runStartFlow, settingsDefaults, type LastChoices } from '
 import type { CaptureStatusBar } from './statusBar.js';
 import type { TestEventSink } from './testEvents.js';
 import { SummaryPanels } from './summaryView.js';
+import { userSetting } from './userSettings.js';
 import { findWireshark, launchWireshark, WIRESHARK_DOWNLOAD_URL } from './wireshark.js';
 
 export interface CaptureUi {
@@ -58,7 +59,6 @@ function captureOf(arg: unknown): CaptureInfo | undefined {
 export function registerCaptureCommands(ui: CaptureUi): void {
   const engine = ui.engine ?? unavailableEngine;
   const { commands, context, log, events } = ui;
-  const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration(SETTINGS.section);
   const summaries = new SummaryPanels(context.extensionUri, events);
   context.subscriptions.push(summaries);
 
@@ -212,7 +212,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
   }
 
   function downloadRoot(): string {
-    return cfg().get<string>(SETTINGS.downloadFolder) || path.join(context.globalStorageUri.fsPath, 'captures');
+    return userSetting<string>('downloadFolder', '') || path.join(context.globalStorageUri.fsPath, 'captures');
   }
 
   async function download(
@@ -238,7 +238,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
 
   async function openInWireshark(file: string | undefined, signal: AbortSignal): Promise<void> {
     if (!file) throw new UserError('There is no capture file to open.');
-    const found = await findWireshark(cfg().get<string>(SETTINGS.wiresharkPath) || undefined);
+    const found = await findWireshark(userSetting<string>('wiresharkPath', '') || undefined);
     if (!found.ok) {
       events('wiresharkMissing', { reason: found.reason });
       // Without Wireshark the summary opens instead; the warning says how to get the real thing.
