@@ -25,6 +25,7 @@ import type { TestEventSink } from './testEvents.js';
 import { SummaryPanels } from './summaryView.js';
 import { userSetting } from './userSettings.js';
 import { findWireshark, launchWireshark, WIRESHARK_DOWNLOAD_URL } from './wireshark.js';
+import { redactedProgress, showInfo, showWarning } from './notify.js';
 
 export interface CaptureUi {
   context: vscode.ExtensionContext;
@@ -174,12 +175,13 @@ export function registerCaptureCommands(ui: CaptureUi): void {
       { location: vscode.ProgressLocation.Notification, title: `Retina Capture on ${sel.label}`, cancellable: true },
       async (progress, token) => {
         const ctl = linkToken(token, signal);
+        const report = redactedProgress(progress);
         const live = ui.status.begin(sel.label);
         try {
           return await engine.start(req, ctl.signal, (p: UiProgress) => {
             events('progress', p as unknown as Record<string, unknown>);
-            if (p.type === 'planned') progress.report({ message: `${p.nodes.length} nodes: ${p.nodes.join(', ')}` });
-            if (p.type === 'node') progress.report({ message: `${p.node}: ${p.phase}` });
+            if (p.type === 'planned') report(`${p.nodes.length} nodes: ${p.nodes.join(', ')}`);
+            if (p.type === 'node') report(`${p.node}: ${p.phase}`);
             // 'blocked' (preflight) is not shown here: the start rejects with the same text, which
             // the command registry shows once.
             if (p.type === 'planned' || p.type === 'node' || p.type === 'finished') live.apply(p);
@@ -201,7 +203,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     }
     const result = await download(capture, signal);
     events('ready', { capture: capture.name, mergedFile: result.mergedFile, files: result.files });
-    const pick = await vscode.window.showInformationMessage(
+    const pick = await showInfo(
       `Capture ${capture.name} is ready${failed.length ? ` (${failed.length} nodes failed)` : ''}.`,
       'Open in Wireshark',
       'Reveal',
@@ -229,7 +231,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Downloading ${capture.name}`, cancellable: true },
       (progress, token) =>
-        engine.download(capture, folder, linkToken(token, signal).signal, (text) => progress.report({ message: text })),
+        engine.download(capture, folder, linkToken(token, signal).signal, redactedProgress(progress)),
     );
     for (const w of result.warnings) log.warn(`${capture.name}: ${w}`);
     ui.captures.setLocal(capture, { localPath: result.folder, mergedFile: result.mergedFile });
@@ -243,7 +245,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
       events('wiresharkMissing', { reason: found.reason });
       // Without Wireshark the summary opens instead; the warning says how to get the real thing.
       await showSummary(file, signal);
-      const pick = await vscode.window.showWarningMessage(
+      const pick = await showWarning(
         `Retina Capture: ${found.reason}. A summary of the capture is shown instead.`,
         'Install Wireshark',
         'Set Path…',
@@ -272,7 +274,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
   commands.register(CMD.deleteCapture, async (_run, arg) => {
     const c = captureOf(arg);
     if (!c) throw new UserError('Pick a capture in the Captures view.');
-    const ok = await vscode.window.showWarningMessage(
+    const ok = await showWarning(
       `Delete capture ${c.name} (its Jobs, pods and secret) from ${c.context}? Downloaded files stay.`,
       { modal: true },
       'Delete',
@@ -284,9 +286,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     const c = captureOf(arg);
     if (!c) throw new UserError('Pick a finished capture in the Captures view.');
     const r = await download(c, signal);
-    void vscode.window.showInformationMessage(
-      `Capture ${c.name} downloaded to ${r.mergedFile ?? r.files[0] ?? downloadRoot()}.`,
-    );
+    void showInfo(`Capture ${c.name} downloaded to ${r.mergedFile ?? r.files[0] ?? downloadRoot()}.`);
   });
   commands.register(CMD.openCapture, async ({ signal }, arg) => {
     const c = captureOf(arg);
