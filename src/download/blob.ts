@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { assertSafePathComponent, describeSasUrl, parseArchiveName, redact } from '../contract/index.js';
 import { checkSasUrl } from '../storage/sas-check.js';
 import { childPath } from './safePath.js';
-import { unpackArchive, type UnpackLimits, type UnpackResult } from './unpack.js';
+import { DEFAULT_UNPACK_LIMITS, DiskBudget, unpackArchive, type UnpackLimits, type UnpackResult } from './unpack.js';
 
 export interface BlobDownloadProgress {
   node: string;
@@ -223,6 +223,9 @@ export async function downloadCaptureFromBlob(opts: BlobDownloadOptions): Promis
   await mkdir(opts.targetParent, { recursive: true });
   const downloads = await mkdtemp(path.join(opts.targetParent, `.${opts.capture}-archives-`));
   const archives: NodeArchive[] = [];
+  // Every archive of this capture draws from one disk budget (parallel unpacks included).
+  const lim = { ...DEFAULT_UNPACK_LIMITS, ...opts.limits };
+  const budget = new DiskBudget(lim.maxCaptureBytes, lim.minFreeBytes);
   const failures: BlobDownloadResult['failures'] = [];
   const emit = (p: BlobDownloadProgress): void => {
     try {
@@ -283,6 +286,7 @@ export async function downloadCaptureFromBlob(opts: BlobDownloadOptions): Promis
       emit({ node: item.node, blob: item.name, phase: 'unpack', bytes: received, totalBytes: item.bytes });
       const unpacked = await unpackArchive(file, opts.targetParent, opts.limits ?? {}, signal, {
         prefix: `${item.node}-`,
+        budget,
       });
       if (!opts.keepArchives) await rm(file, { force: true });
       archives.push({

@@ -19,7 +19,7 @@ import {
 } from '../contract/index.js';
 import type { NodeArchive } from './blob.js';
 import { childPath } from './safePath.js';
-import { unpackArchive, type UnpackLimits } from './unpack.js';
+import { DEFAULT_UNPACK_LIMITS, DiskBudget, unpackArchive, type UnpackLimits } from './unpack.js';
 
 /** The few facts about a pod this module needs. */
 export interface PodSummary {
@@ -229,6 +229,9 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
   await mkdir(opts.targetParent, { recursive: true });
   const downloads = await mkdtemp(path.join(opts.targetParent, `.${capture}-archives-`));
   const archives: NodeArchive[] = [];
+  // Every archive of this capture draws from one disk budget (parallel unpacks included).
+  const lim = { ...DEFAULT_UNPACK_LIMITS, ...opts.limits };
+  const budget = new DiskBudget(lim.maxCaptureBytes, lim.minFreeBytes);
   const failures: HostPathDownloadResult['failures'] = [];
   const emit = (p: HostPathProgress): void => {
     try {
@@ -319,6 +322,7 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
       emit({ node: plan.node, file, phase: 'unpack', bytes });
       const unpacked = await unpackArchive(archivePath, opts.targetParent, opts.limits ?? {}, signal, {
         prefix: `${plan.node}-`,
+        budget,
       });
       await rm(archivePath, { force: true });
       part = undefined;
