@@ -1,6 +1,6 @@
 // Validation of a CaptureRequest before anything touches the cluster. Every problem names the
 // field and the allowed range, and all problems are returned at once so a form can mark them all.
-import { CAPTURE_NAME_MAX, CAPTURE_NAME_RE } from '../contract/index.js';
+import { CAPTURE_NAME_MAX, CAPTURE_NAME_RE, unprintableProblem } from '../contract/index.js';
 import { checkSasUrl } from '../storage/sas-check.js';
 import { filterProblem } from './bpf.js';
 import { isPlainIp, parseIpPort } from './ipfilter.js';
@@ -45,7 +45,11 @@ export function isDnsSubdomain(s: string): boolean {
 /** Linux `dev_valid_name` (IFNAMSIZ 16) plus no ',' (CAPTURE_INTERFACES is a comma list). */
 export function interfaceNameProblem(name: string): string | undefined {
   if (name === '') return 'is empty';
-  if (name.length > 15) return `"${name}" is longer than 15 characters (Linux IFNAMSIZ)`;
+  // The kernel sees bytes: 16 including the terminating NUL, so 15 bytes of UTF-8 at most.
+  const unprintable = unprintableProblem(name);
+  if (unprintable) return `${JSON.stringify(name)} ${unprintable}`;
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > 15) return `"${name}" is ${bytes} bytes long; Linux allows 15 (IFNAMSIZ 16 includes the NUL)`;
   if (name === '.' || name === '..') return `"${name}" is not an interface name`;
   if (/[/:,\s]/.test(name)) return `"${name}" contains '/', ':', ',' or whitespace, which interface names cannot`;
   if (name === 'any') return `"any" is not supported; leave the list empty to capture on every interface`;
@@ -218,6 +222,9 @@ export function subPathProblem(subPath: string): string | undefined {
   }
   if (subPath.split(/[/\\]/).includes('..')) return `must not contain ".." segments (got "${subPath}")`;
   if (subPath.includes('\0')) return 'contains a NUL character';
+  // A newline would split the path in `ls` output and logs; bidi characters disguise it.
+  const unprintable = unprintableProblem(subPath);
+  if (unprintable) return `${unprintable} (got ${JSON.stringify(subPath)})`;
   return undefined;
 }
 

@@ -6,3 +6,4 @@ export * from './naming.js';
 export * from './duration.js';
 export * from './result.js';
 export * from './redact.js';
+export * from './safeName.js';

@@ -1,4 +1,5 @@
 // Capture, archive and timestamp naming shared by planner, worker and downloader.
+import { isSafePathComponent } from './safeName.js';
 
 /** `YYYYMMDDHHMMSS` + `UTC`, the same for every node of one capture. */
 export function captureTimestamp(d: Date): string {
@@ -35,16 +36,21 @@ export function archiveName(capture: string, node: string, ts: string): string {
 
 /**
  * Splits an archive name back into its parts. Node names may contain dashes, so the capture
- * name must be known (it is: we list by it).
+ * name must be known (it is: we list by it). The name comes from storage or a node's folder
+ * and becomes a local file name, and the node part a folder prefix: both must be single safe
+ * path components (no `..`, no separator of any platform), else the name is not ours.
  */
 export function parseArchiveName(fileName: string, capture: string): { node: string; timestamp: string } | undefined {
   if (!fileName.startsWith(`${capture}-`) || !fileName.endsWith('.tar.gz')) return undefined;
+  if (!isSafePathComponent(fileName)) return undefined;
   const middle = fileName.slice(capture.length + 1, -'.tar.gz'.length);
   const cut = middle.lastIndexOf('-');
   if (cut <= 0) return undefined;
   const timestamp = middle.slice(cut + 1);
   if (!TS_RE.test(timestamp)) return undefined;
-  return { node: middle.slice(0, cut), timestamp };
+  const node = middle.slice(0, cut);
+  if (!isSafePathComponent(node) || !isSafePathComponent(`${node}-`)) return undefined;
+  return { node, timestamp };
 }
 
 /** RFC 1123 label rules used for capture names (they become label values and name prefixes). */

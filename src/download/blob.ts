@@ -7,9 +7,10 @@ import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { describeSasUrl, parseArchiveName, redact } from '../contract/index.js';
+import { assertSafePathComponent, describeSasUrl, parseArchiveName, redact } from '../contract/index.js';
 import { checkSasUrl } from '../storage/sas-check.js';
-import { unpackArchive, type UnpackLimits, type UnpackResult } from './unpack.js';
+import { childPath } from './safePath.js';
+import { DEFAULT_UNPACK_LIMITS, DiskBudget, unpackArchive, type UnpackLimits, type UnpackResult } from './unpack.js';
 
 export interface BlobDownloadProgress {
   node: string;
@@ -171,6 +172,8 @@ export async function downloadCaptureFromBlob(opts: BlobDownloadOptions): Promis
   const where = describeSasUrl(opts.containerSasUrl);
   const problems = checkSasUrl(opts.containerSasUrl, 'download', new Date(), { allowHttp: opts.allowHttp ?? false });
   if (problems.length) throw new BlobDownloadError(problems.join('; '));
+  // The capture name prefixes local folder names.
+  assertSafePathComponent(`.${opts.capture}-archives-`, 'the capture name');
 
   const { AnonymousCredential, ContainerClient, newPipeline } = await import('@azure/storage-blob');
   // Retries are ours (below), so they are visible as progress events and bounded in one place.
@@ -220,6 +223,9 @@ export async function downloadCaptureFromBlob(opts: BlobDownloadOptions): Promis
   await mkdir(opts.targetParent, { recursive: true });
   const downloads = await mkdtemp(path.join(opts.targetParent, `.${opts.capture}-archives-`));
   const archives: NodeArchive[] = [];
+  // Every archive of this capture draws from one disk budget (parallel unpacks included).
+  const lim = { ...DEFAULT_UNPACK_LIMITS, ...opts.limits };
+  const budget = new DiskBudget(lim.maxCaptureBytes, lim.minFreeBytes);
   const failures: BlobDownloadResult['failures'] = [];
   const emit = (p: BlobDownloadProgress): void => {
     try {
@@ -230,8 +236,9 @@ export async function downloadCaptureFromBlob(opts: BlobDownloadOptions): Promis
   };
 
   const one = async (item: Listed): Promise<void> => {
-    const file = path.join(downloads, item.name);
-    const part = `${file}.part`;
+    // parseArchiveName let only safe names through; childPath checks again where the path is made.
+    const file = childPath(downloads, item.name, 'the blob name');
+    const part = childPath(downloads, `${item.name}.part`, 'the blob name');
     const blob = container.getBlobClient(item.name);
     let received = 0;
     try {
@@ -279,6 +286,7 @@ export async function downloadCaptureFromBlob(opts: BlobDownloadOptions): Promis
       emit({ node: item.node, blob: item.name, phase: 'unpack', bytes: received, totalBytes: item.bytes });
       const unpacked = await unpackArchive(file, opts.targetParent, opts.limits ?? {}, signal, {
         prefix: `${item.node}-`,
+        budget,
       });
       if (!opts.keepArchives) await rm(file, { force: true });
       archives.push({

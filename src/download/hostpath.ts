@@ -11,13 +11,15 @@ import {
   ANNOTATION_FILENAME,
   ANNOTATION_HOSTPATH,
   APP_DOWNLOAD,
+  assertSafePathComponent,
   LABEL_APP,
   LABEL_CAPTURE_NAME,
   captureSelector,
   parseArchiveName,
 } from '../contract/index.js';
 import type { NodeArchive } from './blob.js';
-import { unpackArchive, type UnpackLimits } from './unpack.js';
+import { childPath } from './safePath.js';
+import { DEFAULT_UNPACK_LIMITS, DiskBudget, unpackArchive, type UnpackLimits } from './unpack.js';
 
 /** The few facts about a pod this module needs. */
 export interface PodSummary {
@@ -223,9 +225,13 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
     );
   }
 
+  assertSafePathComponent(`.${capture}-archives-`, 'the capture name');
   await mkdir(opts.targetParent, { recursive: true });
   const downloads = await mkdtemp(path.join(opts.targetParent, `.${capture}-archives-`));
   const archives: NodeArchive[] = [];
+  // Every archive of this capture draws from one disk budget (parallel unpacks included).
+  const lim = { ...DEFAULT_UNPACK_LIMITS, ...opts.limits };
+  const budget = new DiskBudget(lim.maxCaptureBytes, lim.minFreeBytes);
   const failures: HostPathDownloadResult['failures'] = [];
   const emit = (p: HostPathProgress): void => {
     try {
@@ -280,7 +286,7 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
       }
       const { node, timestamp } = checkFileName(file, capture);
       if (node !== plan.node) throw new Error(`archive ${file} does not belong to node ${plan.node}`);
-      part = path.join(downloads, `${file}.part`);
+      part = childPath(downloads, `${file}.part`, 'the archive name');
       let lastEmit = 0;
       const node0 = plan.node;
       const counter = new Transform({
@@ -307,7 +313,7 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
       if (cat.exitCode !== 0) {
         throw new Error(`cat ${plan.hostPath}/${file} on ${plan.node} exited ${cat.exitCode}: ${cat.stderr.trim()}`);
       }
-      const archivePath = path.join(downloads, file);
+      const archivePath = childPath(downloads, file, 'the archive name');
       await rename(part, archivePath);
       part = archivePath;
       // The helper pod is not needed for unpacking: free the node while we unpack.
@@ -316,6 +322,7 @@ export async function downloadCaptureFromHostPath(opts: HostPathDownloadOptions)
       emit({ node: plan.node, file, phase: 'unpack', bytes });
       const unpacked = await unpackArchive(archivePath, opts.targetParent, opts.limits ?? {}, signal, {
         prefix: `${plan.node}-`,
+        budget,
       });
       await rm(archivePath, { force: true });
       part = undefined;

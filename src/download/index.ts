@@ -2,6 +2,8 @@
 // safely, and list their capture files for a merge (src/pcap/merge.ts).
 export {
   DEFAULT_UNPACK_LIMITS,
+  DiskBudget,
+  mergeRoomProblem,
   UnpackError,
   checkEntryPath,
   unpackArchive,

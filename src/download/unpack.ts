@@ -13,93 +13,32 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { CaptureManifest, ManifestFile } from '../contract/index.js';
+import { assertSafePathComponent, type CaptureManifest } from '../contract/index.js';
+import { DiskBudget, ratioProblem } from './budget.js';
+import { asUnpackError, checkEntryPath, UnpackError } from './entryRules.js';
+import { MANIFEST, parseManifest, verifyManifest } from './manifestCheck.js';
+import { readHead } from './streamHead.js';
+import {
+  DEFAULT_UNPACK_LIMITS,
+  type UnpackedFile,
+  type UnpackLimits,
+  type UnpackOptions,
+  type UnpackResult,
+} from './unpackLimits.js';
 
-export interface UnpackLimits {
-  /** Entries of any kind (directories included). */
-  maxEntries: number;
-  /** Size of one file, as declared and as read. */
-  maxEntryBytes: number;
-  /** Sum of all file sizes. */
-  maxTotalBytes: number;
-  /** Path components of one entry (`a/b/c` has depth 3). */
-  maxDepth: number;
-  /** manifest.json is parsed in memory: keep it small. */
-  maxManifestBytes: number;
-}
+export { checkEntryPath, UnpackError } from './entryRules.js';
+export { DiskBudget, mergeRoomProblem, type FreeSpace } from './budget.js';
+export {
+  DEFAULT_UNPACK_LIMITS,
+  type UnpackedFile,
+  type UnpackLimits,
+  type UnpackOptions,
+  type UnpackResult,
+} from './unpackLimits.js';
 
-export const DEFAULT_UNPACK_LIMITS: Readonly<UnpackLimits> = Object.freeze({
-  maxEntries: 10_000,
-  maxEntryBytes: 4 * 1024 ** 3,
-  maxTotalBytes: 16 * 1024 ** 3,
-  maxDepth: 16,
-  maxManifestBytes: 8 * 1024 ** 2,
-});
-
-export interface UnpackedFile {
-  /** Relative, `/`-separated. */
-  path: string;
-  bytes: number;
-  sha256: string;
-}
-
-export interface UnpackResult {
-  /** The fresh private folder (mode 0700) holding the archive's contents. */
-  dir: string;
-  files: UnpackedFile[];
-  /** Parsed manifest.json when the archive has one; its checksums were verified. */
-  manifest?: CaptureManifest;
-}
-
-export interface UnpackOptions {
-  /** Name prefix of the folder created inside targetParent (default `unpack-`). */
-  prefix?: string;
-  /** Compressed (input) bytes consumed so far. */
-  onProgress?: (inputBytes: number) => void;
-}
-
-/** An archive that breaks a rule. `entry` is the path as the archive names it. */
-export class UnpackError extends Error {
-  constructor(
-    readonly entry: string | undefined,
-    readonly rule: string,
-  ) {
-    super(entry === undefined ? `archive rejected: ${rule}` : `archive entry ${entry}: ${rule}`);
-    this.name = 'UnpackError';
-  }
-}
-
-const MANIFEST = 'manifest.json';
-const WINDOWS = process.platform === 'win32';
-const CASE_INSENSITIVE = WINDOWS || process.platform === 'darwin';
-// Windows: reserved characters (':' would also open an alternate data stream) and device names.
-const WIN_BAD_CHARS = /[<>:"|?*]/;
-const WIN_DEVICE = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f]/;
+const CASE_INSENSITIVE = process.platform === 'win32' || process.platform === 'darwin';
 const O_NOFOLLOW = fsc.O_NOFOLLOW ?? 0;
 const MAX_TRAILING = 16 * 1024 * 1024;
-
-/**
- * Checks an entry's path and returns its normalised components. Throws UnpackError naming
- * the entry and the rule it breaks.
- */
-export function checkEntryPath(raw: string, maxDepth: number): string[] {
-  if (raw.includes('\\')) throw new UnpackError(raw, 'path contains a backslash');
-  if (CONTROL.test(raw)) throw new UnpackError(raw, 'path contains control characters');
-  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) throw new UnpackError(raw, 'absolute path');
-  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new UnpackError(raw, 'path escapes the target folder');
-  if (parts.length > maxDepth) throw new UnpackError(raw, `path is deeper than ${maxDepth} levels`);
-  if (WINDOWS) {
-    for (const p of parts) {
-      if (WIN_BAD_CHARS.test(p) || WIN_DEVICE.test(p) || /[. ]$/.test(p)) {
-        throw new UnpackError(raw, 'path is not a valid Windows file name');
-      }
-    }
-  }
-  return parts;
-}
 
 type Source = Readable | string;
 
@@ -127,14 +66,21 @@ export async function unpackArchive(
 ): Promise<UnpackResult> {
   const lim: UnpackLimits = { ...DEFAULT_UNPACK_LIMITS, ...limits };
   signal?.throwIfAborted();
+  // The prefix carries a node name: one safe component, so the folder stays in targetParent.
+  const prefix = assertSafePathComponent(options.prefix ?? 'unpack-', 'the unpack folder prefix');
   await mkdir(targetParent, { recursive: true });
-  const dir = await mkdtemp(path.join(targetParent, options.prefix ?? 'unpack-'));
+  const budget = options.budget ?? new DiskBudget(lim.maxCaptureBytes, lim.minFreeBytes, options.freeSpace);
+  // Before anything is created: a disk that is already too full fails here.
+  const room = await budget.open(targetParent);
+  const dir = await mkdtemp(path.join(targetParent, prefix));
   // mkdtemp creates 0700 already; be explicit about the intent for readers.
+  const written = { bytes: 0 };
   try {
-    const result = await extractInto(source, dir, lim, signal, options);
+    const result = await extractInto(source, dir, lim, signal, options, { budget, room, written });
     return result;
   } catch (err) {
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    budget.release(written.bytes);
     throw err;
   }
 }
@@ -145,6 +91,7 @@ async function extractInto(
   lim: UnpackLimits,
   signal: AbortSignal | undefined,
   options: UnpackOptions,
+  disk: { budget: DiskBudget; room: number; written: { bytes: number } },
 ): Promise<UnpackResult> {
   const { Parser } = await import('tar');
   const input: Readable = typeof source === 'string' ? createReadStream(source, { highWaterMark: 256 * 1024 }) : source;
@@ -172,7 +119,7 @@ async function extractInto(
     try {
       handleEntry(entry);
     } catch (err) {
-      fail(err);
+      fail(asUnpackError(err, entry.path));
       entry.resume();
     }
   };
@@ -232,6 +179,9 @@ async function extractInto(
     if (declaredTotal > lim.maxTotalBytes) {
       throw new UnpackError(name, `archive contents exceed the ${lim.maxTotalBytes}-byte total limit`);
     }
+    // Headers can lie low, never high: a declared size over a budget fails before any write.
+    if (declaredTotal > disk.room) throw new UnpackError(name, disk.budget.lowSpaceRule());
+    if (declaredTotal - disk.written.bytes > disk.budget.remaining) throw new UnpackError(name, disk.budget.overRule());
     const parentKey = parts.slice(0, -1).join('/');
     // Folders made earlier in this unpack are known: skip the syscall (creates are slow on some disks).
     if (parts.length > 1 && seen.get(CASE_INSENSITIVE ? parentKey.toLowerCase() : parentKey) !== 'dir') {
@@ -263,12 +213,15 @@ async function extractInto(
         if (actualTotal > lim.maxTotalBytes) {
           throw new UnpackError(name, `archive contents exceed the ${lim.maxTotalBytes}-byte total limit`);
         }
+        if (actualTotal > disk.room) throw new UnpackError(name, disk.budget.lowSpaceRule());
+        disk.budget.take(chunk.length, name);
+        disk.written.bytes += chunk.length;
         hash.update(chunk);
         if (isManifest) manifestChunks.push(chunk);
         let off = 0;
         while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
       } catch (err) {
-        fail(err);
+        fail(asUnpackError(err, name));
       }
     });
     entry.on('end', () => {
@@ -355,6 +308,13 @@ async function extractInto(
     for await (const chunk of plain as AsyncIterable<Buffer>) {
       if (failure !== undefined) break;
       streamBytes += chunk.length;
+      const bomb = gzip
+        ? ratioProblem(streamBytes, inputBytes, lim.maxCompressionRatio, lim.ratioCheckAfterBytes)
+        : undefined;
+      if (bomb) {
+        fail(new UnpackError(lastName, bomb));
+        break;
+      }
       if (first) {
         first = false;
         if (chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
@@ -436,83 +396,4 @@ async function extractInto(
   }
   const list = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return manifest ? { dir, files: list, manifest } : { dir, files: list };
-}
-
-async function readHead(input: Readable, n: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let have = 0;
-  while (have < n) {
-    const chunk = input.read() as Buffer | null;
-    if (chunk !== null) {
-      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-      have += chunk.length;
-      continue;
-    }
-    if (input.readableEnded || input.destroyed) break;
-    const more = await new Promise<boolean>((resolve, reject) => {
-      const cleanup = (): void => {
-        input.off('readable', onReadable);
-        input.off('end', onEnd);
-        input.off('error', onError);
-      };
-      const onReadable = (): void => {
-        cleanup();
-        resolve(true);
-      };
-      const onEnd = (): void => {
-        cleanup();
-        resolve(false);
-      };
-      const onError = (err: Error): void => {
-        cleanup();
-        reject(err);
-      };
-      input.on('readable', onReadable);
-      input.on('end', onEnd);
-      input.on('error', onError);
-    });
-    if (!more) break;
-  }
-  return Buffer.concat(chunks);
-}
-
-function parseManifest(text: string): CaptureManifest {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UnpackError(MANIFEST, `not valid JSON (${(err as Error).message})`);
-  }
-  const m = value as Partial<CaptureManifest> | null;
-  if (!m || typeof m !== 'object' || !Array.isArray(m.files)) {
-    throw new UnpackError(MANIFEST, 'has no files list');
-  }
-  for (const f of m.files as unknown[]) {
-    const e = f as Partial<ManifestFile> | null;
-    if (
-      !e ||
-      typeof e.path !== 'string' ||
-      typeof e.bytes !== 'number' ||
-      typeof e.sha256 !== 'string' ||
-      !/^[0-9a-f]{64}$/i.test(e.sha256)
-    ) {
-      throw new UnpackError(MANIFEST, 'has a malformed files entry');
-    }
-  }
-  return m as CaptureManifest;
-}
-
-function verifyManifest(manifest: CaptureManifest, files: Map<string, UnpackedFile>): void {
-  for (const f of manifest.files) {
-    const rel = f.path
-      .split('/')
-      .filter((p) => p !== '' && p !== '.')
-      .join('/');
-    const got = files.get(rel);
-    if (!got) throw new UnpackError(f.path, 'listed in manifest.json but missing from the archive');
-    if (got.bytes !== f.bytes) {
-      throw new UnpackError(f.path, `size ${got.bytes} does not match manifest.json (${f.bytes})`);
-    }
-    if (got.sha256 !== f.sha256.toLowerCase()) throw new UnpackError(f.path, 'sha256 does not match manifest.json');
-  }
 }

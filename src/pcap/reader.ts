@@ -386,6 +386,8 @@ export class CaptureReader {
   private parseBlock(type: number, body: Buffer, le: boolean): CaptureBlock | undefined {
     switch (type) {
       case BLOCK.SHB: {
+        // Byte-order magic, version and section length: 16 bytes before any option.
+        if (body.length < 16) throw new CaptureFormatError(`${this.label}: short section header block`);
         this.le = le;
         this.section = [];
         const options = parseOptions(body, 16, le);

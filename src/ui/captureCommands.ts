@@ -3,6 +3,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { filterProblem } from '../capture/bpf.js';
+import { assertSafePathComponent, toSafeComponent } from '../contract/index.js';
 import type { CaptureElement } from '../views/captureModel.js';
 import type { ClusterElement } from '../views/clusterModel.js';
 import { CMD, SETTINGS, VIEW } from '../views/ids.js';
@@ -22,7 +23,9 @@ import { buildRequest, runStartFlow, settingsDefaults, type LastChoices } from '
 import type { CaptureStatusBar } from './statusBar.js';
 import type { TestEventSink } from './testEvents.js';
 import { SummaryPanels } from './summaryView.js';
+import { userSetting } from './userSettings.js';
 import { findWireshark, launchWireshark, WIRESHARK_DOWNLOAD_URL } from './wireshark.js';
+import { redactedProgress, showInfo, showWarning } from './notify.js';
 
 export interface CaptureUi {
   context: vscode.ExtensionContext;
@@ -57,7 +60,6 @@ function captureOf(arg: unknown): CaptureInfo | undefined {
 export function registerCaptureCommands(ui: CaptureUi): void {
   const engine = ui.engine ?? unavailableEngine;
   const { commands, context, log, events } = ui;
-  const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration(SETTINGS.section);
   const summaries = new SummaryPanels(context.extensionUri, events);
   context.subscriptions.push(summaries);
 
@@ -173,12 +175,13 @@ export function registerCaptureCommands(ui: CaptureUi): void {
       { location: vscode.ProgressLocation.Notification, title: `Retina Capture on ${sel.label}`, cancellable: true },
       async (progress, token) => {
         const ctl = linkToken(token, signal);
+        const report = redactedProgress(progress);
         const live = ui.status.begin(sel.label);
         try {
           return await engine.start(req, ctl.signal, (p: UiProgress) => {
             events('progress', p as unknown as Record<string, unknown>);
-            if (p.type === 'planned') progress.report({ message: `${p.nodes.length} nodes: ${p.nodes.join(', ')}` });
-            if (p.type === 'node') progress.report({ message: `${p.node}: ${p.phase}` });
+            if (p.type === 'planned') report(`${p.nodes.length} nodes: ${p.nodes.join(', ')}`);
+            if (p.type === 'node') report(`${p.node}: ${p.phase}`);
             // 'blocked' (preflight) is not shown here: the start rejects with the same text, which
             // the command registry shows once.
             if (p.type === 'planned' || p.type === 'node' || p.type === 'finished') live.apply(p);
@@ -200,7 +203,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     }
     const result = await download(capture, signal);
     events('ready', { capture: capture.name, mergedFile: result.mergedFile, files: result.files });
-    const pick = await vscode.window.showInformationMessage(
+    const pick = await showInfo(
       `Capture ${capture.name} is ready${failed.length ? ` (${failed.length} nodes failed)` : ''}.`,
       'Open in Wireshark',
       'Reveal',
@@ -211,18 +214,24 @@ export function registerCaptureCommands(ui: CaptureUi): void {
   }
 
   function downloadRoot(): string {
-    return cfg().get<string>(SETTINGS.downloadFolder) || path.join(context.globalStorageUri.fsPath, 'captures');
+    return userSetting<string>('downloadFolder', '') || path.join(context.globalStorageUri.fsPath, 'captures');
   }
 
   async function download(
     capture: CaptureInfo,
     signal: AbortSignal,
   ): Promise<{ mergedFile?: string; files: string[] }> {
-    const folder = path.join(downloadRoot(), capture.context.replace(/[^\w.-]/g, '_'), capture.name);
+    // Context and capture names come from kubeconfig and the cluster: one safe component each
+    // (a context named `..` must not move the download folder up).
+    const folder = path.join(
+      downloadRoot(),
+      toSafeComponent(capture.context),
+      assertSafePathComponent(capture.name, 'the capture name'),
+    );
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Downloading ${capture.name}`, cancellable: true },
       (progress, token) =>
-        engine.download(capture, folder, linkToken(token, signal).signal, (text) => progress.report({ message: text })),
+        engine.download(capture, folder, linkToken(token, signal).signal, redactedProgress(progress)),
     );
     for (const w of result.warnings) log.warn(`${capture.name}: ${w}`);
     ui.captures.setLocal(capture, { localPath: result.folder, mergedFile: result.mergedFile });
@@ -231,12 +240,12 @@ export function registerCaptureCommands(ui: CaptureUi): void {
 
   async function openInWireshark(file: string | undefined, signal: AbortSignal): Promise<void> {
     if (!file) throw new UserError('There is no capture file to open.');
-    const found = await findWireshark(cfg().get<string>(SETTINGS.wiresharkPath) || undefined);
+    const found = await findWireshark(userSetting<string>('wiresharkPath', '') || undefined);
     if (!found.ok) {
       events('wiresharkMissing', { reason: found.reason });
       // Without Wireshark the summary opens instead; the warning says how to get the real thing.
       await showSummary(file, signal);
-      const pick = await vscode.window.showWarningMessage(
+      const pick = await showWarning(
         `Retina Capture: ${found.reason}. A summary of the capture is shown instead.`,
         'Install Wireshark',
         'Set Path…',
@@ -265,7 +274,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
   commands.register(CMD.deleteCapture, async (_run, arg) => {
     const c = captureOf(arg);
     if (!c) throw new UserError('Pick a capture in the Captures view.');
-    const ok = await vscode.window.showWarningMessage(
+    const ok = await showWarning(
       `Delete capture ${c.name} (its Jobs, pods and secret) from ${c.context}? Downloaded files stay.`,
       { modal: true },
       'Delete',
@@ -277,9 +286,7 @@ export function registerCaptureCommands(ui: CaptureUi): void {
     const c = captureOf(arg);
     if (!c) throw new UserError('Pick a finished capture in the Captures view.');
     const r = await download(c, signal);
-    void vscode.window.showInformationMessage(
-      `Capture ${c.name} downloaded to ${r.mergedFile ?? r.files[0] ?? downloadRoot()}.`,
-    );
+    void showInfo(`Capture ${c.name} downloaded to ${r.mergedFile ?? r.files[0] ?? downloadRoot()}.`);
   });
   commands.register(CMD.openCapture, async ({ signal }, arg) => {
     const c = captureOf(arg);

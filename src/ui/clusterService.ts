@@ -9,12 +9,12 @@ import * as vscode from 'vscode';
 import type { Engine } from '../engine.js';
 import type { ContextFeeds, EngineHub } from '../views/engineHub.js';
 import type { CaptureInfo, ClusterSnapshot, ContextInfo } from '../views/ports.js';
-import { SETTINGS } from '../views/ids.js';
 import type { Log } from './log.js';
+import { userSetting } from './userSettings.js';
 
 /** KUBECONFIG may list several files; the setting wins over the environment. */
 export function kubeconfigFiles(): string[] {
-  const setting = vscode.workspace.getConfiguration(SETTINGS.section).get<string>(SETTINGS.kubeconfig);
+  const setting = userSetting<string>('kubeconfig', '');
   const raw = setting || process.env.KUBECONFIG || path.join(os.homedir(), '.kube', 'config');
   return raw.split(path.delimiter).filter((f) => f !== '' && existsSync(f));
 }

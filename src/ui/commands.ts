@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { CommandId } from '../views/ids.js';
 import { errorMessage, type Log } from './log.js';
 import type { TestEventSink } from './testEvents.js';
+import { showError } from './notify.js';
 
 export interface CommandRun {
   signal: AbortSignal;
@@ -64,11 +65,7 @@ export class CommandRegistry implements vscode.Disposable {
 
   private async showError(err: unknown): Promise<void> {
     const actions = err instanceof UserError ? err.actions : [];
-    const pick = await vscode.window.showErrorMessage(
-      `Retina Capture: ${errorMessage(err)}`,
-      ...actions.map((a) => a.title),
-      'Show Log',
-    );
+    const pick = await showError(`Retina Capture: ${errorMessage(err)}`, ...actions.map((a) => a.title), 'Show Log');
     if (pick === 'Show Log') this.log.show();
     else actions.find((a) => a.title === pick)?.run();
   }

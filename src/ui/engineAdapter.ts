@@ -139,6 +139,15 @@ export function createEngineAdapter(
       );
       const files = inputs.map((i) => i.path);
       if (inputs.length === 0) return { folder, files, warnings: [...warnings, 'no packet files in the archives'] };
+      // The merge writes a second copy: never into the disk's margin.
+      const { mergeRoomProblem } = await import(/* webpackChunkName: "engine" */ '../download/budget.js');
+      const { DEFAULT_UNPACK_LIMITS } = await import(/* webpackChunkName: "engine" */ '../download/unpackLimits.js');
+      const sizes = new Map(
+        r.archives.flatMap((a) => a.unpacked.files.map((f) => [path.join(a.unpacked.dir, f.path), f.bytes])),
+      );
+      const needed = files.reduce((n, f) => n + (sizes.get(f) ?? 0), 0);
+      const noRoom = await mergeRoomProblem(folder, needed, DEFAULT_UNPACK_LIMITS.minFreeBytes);
+      if (noRoom) return { folder, files, warnings: [...warnings, noRoom] };
       onProgress(`merging ${inputs.length} files…`);
       const { mergeCaptures } = await import(/* webpackChunkName: "engine" */ '../pcap/merge.js');
       const mergedFile = path.join(folder, `${c.name}.pcapng`);

@@ -8,6 +8,7 @@ import type { ClusterService } from './clusterService.js';
 import { UserError } from './commands.js';
 import type { Log } from './log.js';
 import type { TestEventSink } from './testEvents.js';
+import { showWarning } from './notify.js';
 
 type KubeApi<T> = { available: true; api: T } | { available: false; reason: string };
 interface KubeApiBroker {
@@ -84,7 +85,7 @@ export async function kubeExplorerTargets(
   if (!r.ok) throw new UserError(r.error);
   for (const w of r.warnings) {
     log.warn(w);
-    void vscode.window.showWarningMessage(`Retina Capture: ${w}`);
+    void showWarning(`Retina Capture: ${w}`);
   }
   return r.selection;
 }

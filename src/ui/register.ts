@@ -13,6 +13,7 @@ import { CommandRegistry } from './commands.js';
 import { createLog, type Log } from './log.js';
 import { createTestEvents } from './testEvents.js';
 import { registerCaptureCommands } from './captureCommands.js';
+import { showInfo } from './notify.js';
 
 export function registerUi(context: vscode.ExtensionContext, activatedAt: number): Log {
   const subs = context.subscriptions;
@@ -46,11 +47,11 @@ export function registerUi(context: vscode.ExtensionContext, activatedAt: number
   });
   commands.register(CMD.setBlobStorage, async () => {
     const c = await promptBlobCredentials(context.secrets);
-    if (c) void vscode.window.showInformationMessage(`Retina Capture: blob storage set to ${describeBlob(c)}.`);
+    if (c) void showInfo(`Retina Capture: blob storage set to ${describeBlob(c)}.`);
   });
   commands.register(CMD.clearBlobStorage, async () => {
     await clearBlobCredentials(context.secrets);
-    void vscode.window.showInformationMessage('Retina Capture: blob storage credentials removed.');
+    void showInfo('Retina Capture: blob storage credentials removed.');
   });
   const engine = createEngineAdapter(
     (c) => service.engine(c),

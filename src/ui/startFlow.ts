@@ -5,6 +5,7 @@ import { SETTINGS } from '../views/ids.js';
 import type { Selection } from '../views/targets.js';
 import { captureNamespace } from '../views/targets.js';
 import type { UiCaptureRequest } from './captureEngine.js';
+import { userSetting } from './userSettings.js';
 
 export interface LastChoices {
   durationSeconds: number;
@@ -45,7 +46,7 @@ export function buildRequest(sel: Selection, c: LastChoices, blobSasUrl: string 
     snapLength: c.snapLength,
     filter: c.filter,
     outputs,
-    workerImage: cfg.get<string>(SETTINGS.workerImage, 'retina-capture-worker:latest'),
+    workerImage: userSetting<string>('workerImage', '') || 'retina-capture-worker:latest',
     mode: c.mode,
     ...(c.via === 'captureResource' ? { via: c.via } : {}),
     maxConcurrentJobs: cfg.get<number>(SETTINGS.maxConcurrentJobs, 10),

@@ -13,12 +13,25 @@ export interface WiresharkInfo {
   version: string;
 }
 
+/**
+ * Whether a PATH entry or setting is an absolute path on `platform`. Relative entries (`.`,
+ * `bin`, an empty entry, `C:tools`) resolve against the current folder, which may be a cloned
+ * repository's: a planted `wireshark` there must never run.
+ */
+export function isAbsoluteFor(platform: NodeJS.Platform, p: string): boolean {
+  if (platform !== 'win32') return path.posix.isAbsolute(p);
+  // A drive and a separator, or a UNC share; `\x` alone is relative to the current drive.
+  return /^[A-Za-z]:[\\/]/.test(p) || /^[\\/]{2}[^\\/]/.test(p);
+}
+
 export function candidatePaths(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string[] {
   const exe = platform === 'win32' ? 'Wireshark.exe' : 'wireshark';
+  const join = platform === 'win32' ? path.win32.join : path.posix.join;
   const onPath = (env.PATH ?? env.Path ?? '')
     .split(platform === 'win32' ? ';' : ':')
-    .filter(Boolean)
-    .map((d) => path.join(d, exe));
+    .map((d) => (platform === 'win32' ? d.replace(/^"(.*)"$/, '$1') : d))
+    .filter((d) => d !== '' && isAbsoluteFor(platform, d))
+    .map((d) => join(d, exe));
   const usual =
     platform === 'win32'
       ? [
@@ -78,6 +91,12 @@ export async function findWireshark(
   platform = process.platform,
   env = process.env,
 ): Promise<FindResult> {
+  if (settingPath && !isAbsoluteFor(platform, settingPath)) {
+    return {
+      ok: false,
+      reason: `the Wireshark path "${settingPath}" is relative; give an absolute path (setting retinaCapture.wiresharkPath)`,
+    };
+  }
   const list = settingPath ? [settingPath] : candidatePaths(platform, env);
   for (const p of list) {
     if (!executable(p)) continue;

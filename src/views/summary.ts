@@ -3,7 +3,7 @@
 // warnings. Computed in plain Node from the merged pcapng (src/pcap/reader.ts); no vscode.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CaptureManifest } from '../contract/result.js';
+import type { InterfaceResult } from '../contract/result.js';
 import { readCapture, type InterfaceBlock, type PacketBlock } from '../pcap/reader.js';
 
 export interface Counter {
@@ -204,7 +204,8 @@ export class SummaryBuilder {
     return this.packets;
   }
 
-  finish(file: string, manifests: readonly CaptureManifest[] = []): CaptureSummaryData {
+  finish(file: string, raw: readonly unknown[] = []): CaptureSummaryData {
+    const manifests = raw.map(summaryManifest).filter((m) => m !== undefined);
     const nodes = new Map<string, Counter>();
     const pods = new Map<string, Counter>();
     const interfaces: CaptureSummaryData['interfaces'] = [];
@@ -241,7 +242,7 @@ export class SummaryBuilder {
     const drops: CaptureSummaryData['drops'] = [];
     const warnings = [...this.warnings];
     for (const m of manifests) {
-      for (const i of m.interfaces ?? []) {
+      for (const i of m.interfaces) {
         if (i.dropped || i.ifDropped)
           drops.push({
             node: m.node,
@@ -251,8 +252,8 @@ export class SummaryBuilder {
             ifDropped: i.ifDropped,
           });
       }
-      for (const w of m.warnings ?? []) warnings.push(`${m.node}: ${w}`);
-      if (m.missingTools?.length) warnings.push(`${m.node}: metadata tools missing: ${m.missingTools.join(', ')}`);
+      for (const w of m.warnings) warnings.push(`${m.node}: ${w}`);
+      if (m.missingTools.length) warnings.push(`${m.node}: metadata tools missing: ${m.missingTools.join(', ')}`);
     }
     return {
       file,
@@ -272,10 +273,39 @@ export class SummaryBuilder {
   }
 }
 
+/** The manifest fields the summary reads; a manifest.json comes from a node, typed as it likes. */
+export interface SummaryManifest {
+  node: string;
+  interfaces: Pick<InterfaceResult, 'name' | 'pod' | 'dropped' | 'ifDropped'>[];
+  warnings: string[];
+  missingTools: string[];
+}
+
+const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+
+/** Keeps only well-typed fields (a wrongly typed one is dropped, not trusted); no node: none. */
+export function summaryManifest(v: unknown): SummaryManifest | undefined {
+  const m = v as Record<string, unknown> | null;
+  if (!m || typeof m !== 'object' || typeof m.node !== 'string') return undefined;
+  const interfaces: SummaryManifest['interfaces'] = [];
+  for (const i of Array.isArray(m.interfaces) ? (m.interfaces as unknown[]) : []) {
+    const r = i as Record<string, unknown> | null;
+    if (!r || typeof r !== 'object' || typeof r.name !== 'string') continue;
+    interfaces.push({
+      name: r.name,
+      ...(typeof r.pod === 'string' ? { pod: r.pod } : {}),
+      dropped: count(r.dropped),
+      ifDropped: count(r.ifDropped),
+    });
+  }
+  return { node: m.node, interfaces, warnings: strings(m.warnings), missingTools: strings(m.missingTools) };
+}
+
 /** manifest.json files of the unpacked node archives under a download folder (depth ≤ 3). */
-export async function readManifests(folder: string): Promise<CaptureManifest[]> {
+export async function readManifests(folder: string): Promise<SummaryManifest[]> {
   const { readdir } = await import('node:fs/promises');
-  const out: CaptureManifest[] = [];
+  const out: SummaryManifest[] = [];
   const walk = async (dir: string, depth: number): Promise<void> => {
     let entries;
     try {
@@ -288,8 +318,8 @@ export async function readManifests(folder: string): Promise<CaptureManifest[]> 
       if (e.isDirectory() && depth < 3) await walk(p, depth + 1);
       else if (e.isFile() && e.name === 'manifest.json') {
         try {
-          const m = JSON.parse(await readFile(p, 'utf8')) as CaptureManifest;
-          if (m && typeof m.node === 'string') out.push(m);
+          const m = summaryManifest(JSON.parse(await readFile(p, 'utf8')));
+          if (m) out.push(m);
         } catch {
           // a broken manifest is skipped; the capture file is what counts
         }
@@ -303,7 +333,7 @@ export async function readManifests(folder: string): Promise<CaptureManifest[]> 
 /** Reads the (merged) capture once and summarises it; stops counting after `maxPackets`. */
 export async function summarizeCapture(
   file: string,
-  opts: { manifests?: readonly CaptureManifest[]; signal?: AbortSignal; maxPackets?: number } = {},
+  opts: { manifests?: readonly unknown[]; signal?: AbortSignal; maxPackets?: number } = {},
 ): Promise<CaptureSummaryData> {
   const b = new SummaryBuilder();
   const max = opts.maxPackets ?? 2_000_000;

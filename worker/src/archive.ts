@@ -13,7 +13,15 @@
 // stored 0.14 s. Up to 32 MB of captures we use level 1 (≤ 0.6 s, best ratio for header-heavy
 // traffic); above, Huffman-only (entropy coding without match search: still shrinks headers
 // and text, ~4× faster).
-import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readSync } from 'node:fs';
+import {
+  closeSync,
+  constants as fsc,
+  createReadStream,
+  createWriteStream,
+  fstatSync,
+  openSync,
+  readSync,
+} from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -84,6 +92,9 @@ export async function startArchive(
 ): Promise<ArchiveWriter> {
   // Its own chunk, loaded at stop: nothing of tar is compiled before the capture starts.
   const { Header, Pax } = await import(/* webpackChunkName: "tar" */ 'tar');
+  // `dest` is in the host folder other pods and host users can write to: create it ourselves,
+  // never through a planted symlink (O_NOFOLLOW) nor into a file that exists (O_EXCL).
+  const fd = openSync(dest, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | (fsc.O_NOFOLLOW ?? 0), 0o644);
   const hash = createHash('sha256');
   let bytes = 0;
   const tap = new Transform({
@@ -174,7 +185,7 @@ export async function startArchive(
     Readable.from(tarStream(), { objectMode: false }),
     zlib().createGzip({ ...gzip, chunkSize: 256 * 1024 }),
     tap,
-    createWriteStream(dest, { mode: 0o644 }),
+    createWriteStream(dest, { fd }),
   );
   done.catch((e: unknown) => {
     // observed in finish(); a digest still waiting will never come

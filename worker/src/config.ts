@@ -14,6 +14,7 @@ import {
   describeSasUrl,
   parseCaptureTimestamp,
   parseGoDuration,
+  unprintableProblem,
   type TargetPod,
 } from '../../src/contract/index.js';
 import { parseRawFilterArgs, parseTcpdumpFilter, type ParsedTcpdumpFilter } from './filters.js';
@@ -195,6 +196,8 @@ export function validateSasUrl(
 export function validateHostPathString(p: string): string | undefined {
   if (!path.isAbsolute(p)) return `${ENV.hostPath} "${p}" must be an absolute path`;
   if (p.split('/').includes('..')) return `${ENV.hostPath} "${p}" must not contain ..`;
+  const unprintable = unprintableProblem(p);
+  if (unprintable) return `${ENV.hostPath} ${JSON.stringify(p)} ${unprintable}`;
   return undefined;
 }
 

@@ -106,12 +106,25 @@ test('source/destination IPs and interfaces', () => {
     'options.destinationIPs[0] must be an IPv4 or IPv6 address (got "host")',
   ]);
   assert.deepEqual(optionMessages({ interfaces: ['eth0', 'lxc12345678abcdef', 'a/b', 'any', ''] }), [
-    'options.interfaces[1] "lxc12345678abcdef" is longer than 15 characters (Linux IFNAMSIZ)',
+    'options.interfaces[1] "lxc12345678abcdef" is 17 bytes long; Linux allows 15 (IFNAMSIZ 16 includes the NUL)',
     `options.interfaces[2] "a/b" contains '/', ':', ',' or whitespace, which interface names cannot`,
     'options.interfaces[3] "any" is not supported; leave the list empty to capture on every interface',
     'options.interfaces[4] is empty',
   ]);
   assert.equal(interfaceNameProblem('cilium_host'), undefined);
+  // Bytes, not characters: 8 characters of 2 bytes do not fit; NUL and control characters never.
+  assert.match(interfaceNameProblem('éééééééé') ?? '', /16 bytes long; Linux allows 15/);
+  assert.equal(interfaceNameProblem('ééééééé'), undefined);
+  assert.match(interfaceNameProblem('eth0\0') ?? '', /control characters/);
+  assert.match(interfaceNameProblem('eth\u202e0') ?? '', /bidirectional/);
+});
+
+test('host sub-path: newlines, control and bidi characters are refused', () => {
+  for (const sub of ['retina\nx', 'a\rb', 'a\u0085b', 'a\u202eb']) {
+    assert.equal(messagesFor({ outputs: { hostPath: { subPath: sub } } }).length, 1, JSON.stringify(sub));
+  }
+  assert.match(messagesFor({ outputs: { hostPath: { subPath: 'retina\nx' } } })[0] ?? '', /control characters/);
+  assert.deepEqual(messagesFor({ outputs: { hostPath: { subPath: 'retina/x' } } }), []);
 });
 
 test('filter: syntactic problems are reported with the field name', () => {

@@ -2,7 +2,7 @@
 // that helper pods are always deleted, and that hostile annotations are refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -256,4 +256,22 @@ test('cancel during the fetch: every helper pod is deleted (and awaited) before 
     /user cancelled/,
   );
   assert.deepEqual(door.deleted.sort(), ['helper-1', 'helper-2']);
+});
+
+test('a node named like a path (and its archive) never becomes a local path', async () => {
+  const target = path.join(work, 'node-escape', 'deep', 'target');
+  for (const node of ['..', 'x\\..\\..\\..\\evil', 'nul']) {
+    const file = `cap-${node}-${TS}`;
+    const door = new FakeDoor([pod(node, { 'retina-capture-filename': file, 'retina-capture-hostpath': '/x' })], {
+      [`/host/x/${file}.tar.gz`]: captureArchive('cap', node, { 'evil.pcapng': Buffer.from('pwned') }),
+    });
+    const res = await downloadCaptureFromHostPath({ door, namespace: 'ns', capture: 'cap', targetParent: target });
+    assert.equal(res.archives.length, 0, node);
+    assert.match(res.failures[0]!.error, /is not an archive name of capture cap/, node);
+    assert.ok(!door.execs.some((c) => c[0] === 'cat'), node);
+  }
+  // Nothing next to or above the target: only the (empty) target itself.
+  assert.deepEqual(readdirSync(path.join(work, 'node-escape')), ['deep']);
+  assert.deepEqual(readdirSync(path.join(work, 'node-escape', 'deep')), ['target']);
+  assert.deepEqual(readdirSync(target), []);
 });

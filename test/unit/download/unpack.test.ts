@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
-import { UnpackError, unpackArchive } from '../../../src/download/unpack.js';
+import { checkEntryPath, UnpackError, unpackArchive } from '../../../src/download/unpack.js';
 import { file, happyArchive, hostileCorpus, tarGz } from './corpus/build.js';
 
 /** Every path under root with type and size: what "nothing written outside" is checked against. */
@@ -129,4 +129,20 @@ test('already-aborted signal creates nothing', async () => {
   ac.abort();
   await assert.rejects(unpackArchive(Readable.from([Buffer.alloc(10)]), target, {}, ac.signal));
   assert.deepEqual(readdirSync(target), []);
+});
+
+test('entry paths: the same rules on every platform, Windows names refused under Windows rules', () => {
+  for (const raw of ['..\\..\\x', 'a\\b', 'C:x', 'c:/x', '/etc/x', 'a/../../x', 'a\u202eb', 'a\u0085b', 'a\u007fb']) {
+    for (const platform of ['linux', 'darwin', 'win32'] as const) {
+      assert.throws(() => checkEntryPath(raw, 16, platform), UnpackError, `${JSON.stringify(raw)} on ${platform}`);
+    }
+  }
+  for (const raw of ['con', 'NUL.txt', 'file.txt:stream', 'trailing.', 'trailing ', 'a|b']) {
+    assert.throws(() => checkEntryPath(raw, 16, 'win32'), /not a valid Windows file name/, raw);
+  }
+  for (const parts of [checkEntryPath('proc-net/dev', 16, 'win32'), checkEntryPath('./a/b.pcapng', 16, 'linux')]) {
+    const dir = path.win32.resolve('C:\\dl\\unpack-x');
+    assert.ok(path.win32.resolve(dir, ...parts).startsWith(dir + '\\'));
+    assert.ok(path.posix.resolve('/dl/unpack-x', ...parts).startsWith('/dl/unpack-x/'));
+  }
 });

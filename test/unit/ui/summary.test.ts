@@ -139,3 +139,37 @@ test('summary of a two-node merged capture: nodes, pods, protocols, conversation
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('manifests with wrongly typed fields: bad fields are dropped, the summary still opens', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'summary-bad-'));
+  try {
+    const file = path.join(dir, 'cap.pcapng');
+    const w = PcapngFileWriter.create(file, {}, [
+      { name: 'n/eth0', linkType: 1, snapLength: 65535, tsResolution: 'nano' },
+    ]);
+    w.writeRecords(enhancedPacket(0, 1_700_000_000_000_000_000n, frame('udp', '10.0.0.1', '10.0.0.2', 1, 53)), 1);
+    w.close();
+    const bad = [
+      { node: 'n1', interfaces: 'eth0', warnings: 'one', missingTools: 'nft' },
+      { node: 'n2', interfaces: { name: 'x' }, warnings: [1, 'ok'], missingTools: [null] },
+      { node: 'n3', interfaces: [null, 7, { name: 3 }, { name: 'eth1', dropped: '5', ifDropped: 2, pod: {} }] },
+      { node: 42 },
+      'not an object',
+    ];
+    bad.forEach((m, i) => {
+      mkdirSync(path.join(dir, `m${i}`));
+      writeFileSync(path.join(dir, `m${i}`, 'manifest.json'), JSON.stringify(m));
+    });
+    const manifests = await readManifests(dir);
+    assert.deepEqual(manifests.map((m) => m.node).sort(), ['n1', 'n2', 'n3']);
+    const s = await summarizeCapture(file, { manifests });
+    assert.equal(s.packets, 1);
+    assert.deepEqual(s.drops, [{ node: 'n3', interface: 'eth1', dropped: 0, ifDropped: 2 }]);
+    assert.deepEqual(s.warnings, ['n2: ok']);
+    // Raw, unchecked manifests handed straight to the summary are cleaned the same way.
+    const direct = await summarizeCapture(file, { manifests: bad });
+    assert.deepEqual(direct.drops, s.drops);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { candidatePaths, parseVersion, versionOk } from '../../../src/ui/wireshark.js';
+import { candidatePaths, findWireshark, isAbsoluteFor, parseVersion, versionOk } from '../../../src/ui/wireshark.js';
 
 test('Wireshark version parsing and minimum 3.4', () => {
   assert.equal(parseVersion('Wireshark 4.0.17 (Git v4.0.17 packaged as 4.0.17-0+deb12u3)'), '4.0.17');
@@ -21,4 +21,22 @@ test('candidate paths per OS: PATH first, then usual places', () => {
       p.endsWith('Wireshark.exe'),
     ),
   );
+});
+
+test('relative PATH entries are never searched (a cloned repository could plant wireshark there)', async () => {
+  const linux = candidatePaths('linux', { PATH: '.:bin::/usr/bin:./tools:~/x' });
+  assert.deepEqual(
+    linux.filter((p) => !p.startsWith('/usr/') && !p.startsWith('/snap/') && !p.startsWith('/var/')),
+    [],
+  );
+  const win = candidatePaths('win32', {
+    Path: '.;tools;C:relative;\\rooted;"C:\\Program Files\\WS";\\\\srv\\share\\ws',
+  });
+  assert.ok(win.includes('C:\\Program Files\\WS\\Wireshark.exe'), win.join(' | '));
+  assert.ok(win.includes('\\\\srv\\share\\ws\\Wireshark.exe'), win.join(' | '));
+  assert.ok(!win.some((p) => /^(\.|tools|C:relative|\\rooted)/.test(p)), win.join(' | '));
+  assert.ok(isAbsoluteFor('win32', 'D:/x') && !isAbsoluteFor('win32', 'D:x') && !isAbsoluteFor('linux', 'x/y'));
+  const r = await findWireshark('bin/wireshark', 'linux', {});
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : r.reason, /relative; give an absolute path/);
 });

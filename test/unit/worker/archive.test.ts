@@ -6,10 +6,12 @@ import {
   createReadStream,
   createWriteStream,
   mkdirSync,
+  lstatSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -163,4 +165,26 @@ test('gzip settings follow capture size and compressibility', (t) => {
   assert.deepEqual(gzipOptionsFor(1000, rnd), { level: 1 });
   assert.deepEqual(gzipOptionsFor(100 << 20, rnd), { level: 0 });
   assert.deepEqual(gzipOptionsFor(100 << 20, txt), { level: 1, strategy: constants.Z_HUFFMAN_ONLY });
+});
+
+test('archive: a symlink planted at the temp name in the shared host folder is never followed', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rcx-plant-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const work = path.join(dir, 'work');
+  const host = path.join(dir, 'host');
+  mkdirSync(work);
+  mkdirSync(host);
+  writeFileSync(path.join(work, 'c.pcapng'), 'x');
+  const victim = path.join(dir, 'victim');
+  writeFileSync(victim, 'precious');
+  // Temp names are random: a name planted in advance (the old `.partial-<pid>`) is not used.
+  const a = tempPathFor(host, 'c-n-ts.tar.gz');
+  assert.notEqual(a, tempPathFor(host, 'c-n-ts.tar.gz'));
+  assert.ok(!a.endsWith(`.partial-${process.pid}`));
+  // And should one exist anyway, the archive is not written through it.
+  symlinkSync(victim, a);
+  await assert.rejects(startArchive(work, a), /EEXIST/);
+  assert.equal(readFileSync(victim, 'utf8'), 'precious');
+  assert.ok(lstatSync(a).isSymbolicLink());
+  assert.deepEqual(readdirSync(host), [path.basename(a)]);
 });

@@ -82,6 +82,7 @@ test('host path strings', () => {
   assert.equal(validateHostPathString('/var/log/retina/captures/x'), undefined);
   assert.match(validateHostPathString('retina') ?? '', /absolute/);
   assert.match(validateHostPathString('/a/../etc') ?? '', /\.\./);
+  assert.match(validateHostPathString('/var/log/retina/captures/a\nb') ?? '', /control characters/);
 });
 
 const deps = (over: Partial<ConfigDeps> = {}): ConfigDeps => ({

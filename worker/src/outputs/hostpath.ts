@@ -1,11 +1,17 @@
 // Host path (and PVC) output: the archive appears under its final name only when complete —
 // written to a hidden temporary name in the same directory, then renamed (atomic on one
 // filesystem), so a reader (Retina's download pod, our helper pod) never sees half a file.
+import { constants } from 'node:fs';
 import { copyFile, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
+/**
+ * A fresh temp name in the shared host folder: random, so no one can plant a symlink there in
+ * advance (the pid is 1 in every container); the writers also create it exclusively.
+ */
 export function tempPathFor(dir: string, name: string): string {
-  return path.join(dir, `.${name}.partial-${process.pid}`);
+  const nonce = process.getBuiltinModule('node:crypto').randomBytes(8).toString('hex');
+  return path.join(dir, `.${name}.partial-${nonce}`);
 }
 
 async function fsyncPath(p: string): Promise<void> {
@@ -30,7 +36,8 @@ export async function publish(tmp: string, dir: string, name: string): Promise<s
 export async function copyInto(src: string, dir: string, name: string): Promise<string> {
   const tmp = tempPathFor(dir, name);
   try {
-    await copyFile(src, tmp);
+    // COPYFILE_EXCL: fails on anything at tmp, a dangling symlink included, instead of following it.
+    await copyFile(src, tmp, constants.COPYFILE_EXCL);
     return await publish(tmp, dir, name);
   } catch (e) {
     await rm(tmp, { force: true });

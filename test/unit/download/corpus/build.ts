@@ -205,7 +205,49 @@ export function hostileCorpus(outside: string): CorpusCase[] {
       ),
       entry: 'zeros-2.bin',
       rule: /exceed the 4194304-byte total limit/,
-      limits: { maxTotalBytes: 4 * 1024 * 1024 },
+      limits: { maxTotalBytes: 4 * 1024 * 1024, maxCompressionRatio: 2000 },
+    },
+    {
+      name: 'gzip bomb under the size limits: compression ratio (~1000:1) stops it early',
+      archive: tarGz(file('zeros.pcapng', Buffer.alloc(8 * 1024 * 1024))),
+      entry: 'zeros.pcapng',
+      rule: /compression ratio over 500:1 .*decompression bomb/,
+    },
+    {
+      name: 'PAX name of 5,000 characters',
+      archive: tarGz(pax({ path: 'a'.repeat(5000) }), file('x', 'long')),
+      entry: `${'a'.repeat(120)}…(5000 characters)`,
+      rule: /longer than 255 bytes/,
+    },
+    {
+      name: 'PAX path of many short components (ENAMETOOLONG without a rule)',
+      archive: tarGz(pax({ path: Array.from({ length: 15 }, () => 'b'.repeat(250)).join('/') }), file('x', 'long')),
+      entry: '',
+      rule: /path is longer than 512 bytes|deeper than/,
+    },
+    {
+      name: 'bidi override in a name (spoofed extension)',
+      archive: tarGz(file('capture\u202egnpcp.exe', 'spoof')),
+      entry: 'capture\u202egnpcp.exe',
+      rule: /bidirectional-text override/,
+    },
+    {
+      name: 'bidi isolate in a name',
+      archive: tarGz(file('a\u2066b.txt', 'spoof')),
+      entry: 'a\u2066b.txt',
+      rule: /bidirectional-text override/,
+    },
+    {
+      name: 'C1 control character in a name',
+      archive: tarGz(file('a\u009bb.txt', 'c1')),
+      entry: 'a\u009bb.txt',
+      rule: /control characters/,
+    },
+    {
+      name: 'DEL in a name',
+      archive: tarGz(file('a\u007fb.txt', 'del')),
+      entry: 'a\u007fb.txt',
+      rule: /control characters/,
     },
     {
       name: 'nested gzip layer',
@@ -321,6 +363,7 @@ export function hostileCorpus(outside: string): CorpusCase[] {
       archive: gzipSync(Buffer.concat([file('ok.txt', 'x'), end(), Buffer.alloc(20 * 1024 * 1024)])),
       entry: '',
       rule: /bytes after the end of the archive/,
+      limits: { maxCompressionRatio: 2000 },
     },
     {
       name: 'not an archive at all',
