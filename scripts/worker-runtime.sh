@@ -92,14 +92,15 @@ if [ ! -f "$CAP_CACHE/build/Release/cap.node" ]; then
     # repo's nan from the copy. --nodedir: headers from the Node 24 package, no download.
     # Node 24 runs node-gyp and is first on PATH (binding.gyp's `node -e`); the npm_config_*
     # set here are the only ones node-gyp sees (clean_npm_env dropped npm's).
-    build_cap() {
+    # A subshell: the cd stays inside the build.
+    build_cap() (
       cd "$work" &&
         PATH="$NODE24_HOME/bin:$PATH" NODE_PATH="$ROOT/node_modules" \
           npm_config_nodedir="$NODE24_HOME" npm_config_devdir="$work/.gyp" \
           "$NODE24" "$gyp" rebuild --release --nodedir="$NODE24_HOME" --devdir="$work/.gyp" --loglevel=warn &&
         # Loads in Node 24 (right ABI, libpcap found) before it is cached.
         "$NODE24" -e "const c = require(process.argv[1]); if (typeof c.Cap !== 'function') process.exit(1)" "$work"
-    }
+    )
     step_run "cap for Node $NODE24_VERSION (node-gyp)" cap-node24 \
       "needs python3, make, g++ and libpcap-dev (bash scripts/bootstrap.sh installs them); a wrong NODE_MODULE_VERSION in the log means Node 20's headers were used: report it" \
       build_cap
