@@ -118,7 +118,7 @@ function findPrograms(): Found[] {
   ];
   // Functions of any script count as the scripts' own (scripts/lib/*.sh are sourced).
   const texts = scripts.map((f) => [f, readFileSync(f, 'utf8')] as const);
-  const own = new Set(texts.flatMap(([, s]) => [...s.matchAll(/^\s*([\w-]+)\(\)\s*\{/gm)].map((m) => m[1]!)));
+  const own = new Set(texts.flatMap(([, s]) => [...s.matchAll(/^\s*([\w-]+)\(\)\s*[{(]/gm)].map((m) => m[1]!)));
   for (const [f, s] of texts) for (const c of shellCommands(s, own)) add(c, f);
   return found;
 }
