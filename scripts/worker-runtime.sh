@@ -29,7 +29,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 APP="${RCAP_WORKER_APP:-$ROOT/.cache/worker-runtime/app}"
 TOOLS="${RETINA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/retina-capture}"
-log() { echo "[worker-runtime] $*" >&2; }
 STEP_TAG=worker-runtime
 # shellcheck source=scripts/lib/step.sh
 . "$ROOT/scripts/lib/step.sh"
@@ -69,7 +68,7 @@ NODE24="$NODE24_HOME/bin/node"
 
 # --- cap for Node 24 ----------------------------------------------------------------------
 CAP_SRC="$ROOT/node_modules/cap"
-[ -f "$CAP_SRC/binding.gyp" ] || { log "$CAP_SRC is missing: run scripts/bootstrap.sh (npm ci) first"; exit 1; }
+[ -f "$CAP_SRC/binding.gyp" ] || { step_say "$CAP_SRC is missing: run scripts/bootstrap.sh (npm ci) first"; exit 1; }
 shopt -s nullglob
 key_inputs=("$ROOT"/patches/cap+*.patch "$CAP_SRC/package.json" "$CAP_SRC/binding.gyp" "$CAP_SRC"/src/* "$CAP_SRC"/lib/*)
 shopt -u nullglob
@@ -83,8 +82,8 @@ if [ ! -f "$CAP_CACHE/build/Release/cap.node" ]; then
   if [ ! -f "$CAP_CACHE/build/Release/cap.node" ]; then
     gyp="$ROOT/node_modules/node-gyp/bin/node-gyp.js"
     [ -f "$gyp" ] || gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
-    [ -f "$gyp" ] || { log "node-gyp not found (neither in node_modules nor in npm)"; exit 1; }
-    log "building cap $cap_version for Node $NODE24_VERSION (key $key)"
+    [ -f "$gyp" ] || { step_say "node-gyp not found (neither in node_modules nor in npm)"; exit 1; }
+    step_say "building cap $cap_version for Node $NODE24_VERSION (key $key)"
     work=$(mktemp -d "$TOOLS/worker-cap/.build.XXXXXX")
     trap 'rm -rf "$work"' EXIT
     cp -pR "$CAP_SRC/package.json" "$CAP_SRC/binding.gyp" "$CAP_SRC/src" "$CAP_SRC/lib" "$work/"
@@ -129,7 +128,7 @@ if [ ! -f "$APP/node_modules/cap/build/Release/cap.node" ] || [ "$(cat "$stamp" 
 fi
 refresh
 exec 9>&-
-[ -s "$APP/worker.cjs" ] || log "no worker bundle yet in $APP: run \`npm run build\` (it refreshes the app dir)"
+[ -s "$APP/worker.cjs" ] || step_say "no worker bundle yet in $APP: run \`npm run build\` (it refreshes the app dir)"
 
 echo "NODE24=$NODE24"
 echo "NODE24_VERSION=$NODE24_VERSION"

@@ -98,7 +98,8 @@ async function main(): Promise<number> {
       cluster = undefined;
     }
     process.env.RETINA_TEST_KUBECONFIG = info.kubeconfig;
-    // kubectl of the cluster's version, built with the control plane (a fresh machine has none).
+    // kubectl of the cluster's version, built with the control plane: the machine image's (gcloud's
+    // v1.32) is outside kubectl's one-minor skew from a v1.36 server.
     process.env.PATH = `${info.bin}${path.delimiter}${process.env.PATH ?? ''}`;
     if (info.limitedKubeconfig) process.env.RETINA_TEST_LIMITED_KUBECONFIG = info.limitedKubeconfig;
   }

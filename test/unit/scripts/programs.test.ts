@@ -142,12 +142,13 @@ function debianPackageOf(program: string): { pkg?: string; why?: string } {
   return { why: `${hits.join(', ')} belong(s) to no Debian package` };
 }
 
+const found = findPrograms();
 const packages = bootstrapPackages();
 const declared = new Map<string, string>();
 for (const [pkg, { programs }] of packages) for (const p of programs) declared.set(p, pkg);
 
 test('the scan finds the programs it is meant to find', () => {
-  const names = new Set(findPrograms().map((f) => f.program));
+  const names = new Set(found.map((f) => f.program));
   // One from each kind of place: spawn in tests, worker metadata, Go, netns exec, sh -c, a script.
   for (const p of ['tshark', 'conntrack', 'nsenter', 'tcpdump', 'ip', 'flock', 'kubectl', 'unzip', 'xwd', 'convert'])
     assert.ok(names.has(p), `${p} not found by the scan`);
@@ -156,7 +157,7 @@ test('the scan finds the programs it is meant to find', () => {
 test('every program started is on a fresh machine or installed by scripts/bootstrap.sh', () => {
   const problems: string[] = [];
   const byProgram = new Map<string, string[]>();
-  for (const f of findPrograms()) byProgram.set(f.program, [...(byProgram.get(f.program) ?? []), f.where]);
+  for (const f of found) byProgram.set(f.program, [...(byProgram.get(f.program) ?? []), f.where]);
   for (const [program, where] of [...byProgram].sort()) {
     // Declared ones are installed by bootstrap; the next test checks the declaration is true.
     if (program in NOT_DEBIAN || declared.has(program)) continue;
